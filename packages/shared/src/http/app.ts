@@ -1,0 +1,170 @@
+import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import { withDeadline } from "../deadline.ts";
+import { AppError, describeError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { tracer } from "../telemetry.ts";
+
+/** A readiness check: resolves when the dependency answers. */
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface AppOptions {
+  name: string;
+  logger: Logger;
+  bodyLimitBytes: number;
+  /** Dependencies `/readyz` checks, by name. */
+  readiness?: Record<string, ReadinessCheck>;
+  readinessTimeoutMs?: number;
+  /** Mounts the service's own routes. */
+  routes: (app: Express) => void;
+}
+
+/** State the app shares with `serve`, so a draining server reports not ready. */
+export interface AppState {
+  draining: boolean;
+}
+
+const appState = new WeakMap<Express, AppState>();
+
+/** The state of an app built by createApp. */
+export function stateOf(app: Express): AppState {
+  const state = appState.get(app);
+  if (!state) throw new Error("not an app built by createApp");
+  return state;
+}
+
+/**
+ * Builds a service's express app: tracing and request logs, JSON bodies within a size
+ * limit, `/healthz` and `/readyz`, and one error middleware that maps AppError to a status
+ * and a JSON body, never leaking a stack or an internal message.
+ */
+export function createApp(options: AppOptions): Express {
+  const { logger } = options;
+  const app = express();
+  const state: AppState = { draining: false };
+  appState.set(app, state);
+  app.disable("x-powered-by");
+  app.set("trust proxy", true);
+
+  app.use(traceRequests(logger));
+  app.get("/healthz", (_request, response) => {
+    response.json({ status: "ok", service: options.name });
+  });
+  app.get("/readyz", async (_request, response) => {
+    if (state.draining) {
+      response.status(503).json({ status: "draining" });
+      return;
+    }
+    const checks = Object.entries(options.readiness ?? {});
+    const results = await Promise.all(
+      checks.map(async ([name, check]) => {
+        try {
+          await withDeadline(`readyz ${name}`, options.readinessTimeoutMs ?? 2_000, check);
+          return [name, "ok"] as const;
+        } catch (error) {
+          logger.warn("readiness check failed", { check: name, error });
+          return [name, "unavailable"] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, result]) => result === "ok");
+    response
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? "ok" : "unavailable", checks: Object.fromEntries(results) });
+  });
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: options.bodyLimitBytes, type: isJson }));
+  options.routes(app);
+  app.use((request) => {
+    throw new AppError("not_found", `no route for ${request.method} ${request.path}`);
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+function isJson(request: { headers: Record<string, unknown> }): boolean {
+  const type =
+    String(request.headers["content-type"] ?? "")
+      .split(";")[0]
+      ?.trim()
+      .toLowerCase() ?? "";
+  return type === "application/json" || type.endsWith("+json");
+}
+
+const requireJsonBody: RequestHandler = (request, _response, next) => {
+  const hasBody =
+    Number(request.headers["content-length"] ?? 0) > 0 || request.headers["transfer-encoding"];
+  if (hasBody && !isJson(request)) {
+    throw new AppError(
+      "unsupported_media_type",
+      `content type ${JSON.stringify(request.headers["content-type"] ?? "")} is not supported; send application/json`,
+    );
+  }
+  next();
+};
+
+function traceRequests(logger: Logger): RequestHandler {
+  return (request, response, next) => {
+    const started = performance.now();
+    const parent = propagation.extract(context.active(), request.headers);
+    const span = tracer().startSpan(
+      `${request.method} ${request.path}`,
+      { kind: SpanKind.SERVER },
+      parent,
+    );
+    response.on("finish", () => {
+      span.setAttribute("http.response.status_code", response.statusCode);
+      span.end();
+      const latencyMs = performance.now() - started;
+      context.with(trace.setSpan(parent, span), () => {
+        const level = response.statusCode >= 500 ? "warn" : "info";
+        logger[level](`${request.method} ${request.originalUrl} ${response.statusCode}`, {
+          httpRequest: {
+            requestMethod: request.method,
+            requestUrl: request.originalUrl,
+            status: response.statusCode,
+            latency: `${(latencyMs / 1_000).toFixed(4)}s`,
+            userAgent: request.headers["user-agent"],
+          },
+        });
+      });
+    });
+    context.with(trace.setSpan(parent, span), next);
+  };
+}
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, request, response, _next) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) {
+      logger.error("request failed", { error, path: request.path, cause: describeError(error) });
+    }
+    if (response.headersSent) return;
+    response.status(appError.status).json({
+      error: {
+        code: appError.code,
+        message: appError.message,
+        ...(appError.details ? { details: appError.details } : {}),
+      },
+    });
+  };
+}
+
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const type = (error as { type?: string }).type;
+  if (type === "entity.too.large") {
+    return new AppError("payload_too_large", "request body is larger than the limit", {
+      cause: error,
+    });
+  }
+  if (type === "entity.parse.failed") {
+    return new AppError("invalid_argument", "request body is not valid JSON", { cause: error });
+  }
+  if (type === "encoding.unsupported" || type === "charset.unsupported") {
+    return new AppError("unsupported_media_type", "request body encoding is not supported", {
+      cause: error,
+    });
+  }
+  return new AppError("internal", "internal error", { cause: error });
+}

@@ -1,0 +1,46 @@
+export { type Clients, closeClients, createClients } from "./clients.ts";
+export {
+  type BaseConfig,
+  baseEnvSchema,
+  ConfigError,
+  loadConfig,
+  withDefaultPort,
+} from "./config.ts";
+export { withDeadline } from "./deadline.ts";
+export { AppError, describeError, type ErrorCode, errorStatus, isRetryable } from "./errors.ts";
+export { type AppOptions, createApp, type ReadinessCheck } from "./http/app.ts";
+export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
+export { type ApplyOnceResult, applyOnce, processedMessagesCollection } from "./idempotency.ts";
+export { createLogger, type LogFields, type Logger, type Severity } from "./logger.ts";
+export { AttemptTracker, backoffMs } from "./pubsub/attempts.ts";
+export {
+  type Consumer,
+  type ConsumerRuntime,
+  consumer,
+  createDeliveryProcessor,
+  type Delivery,
+  deadLetterAttributes,
+  type MessageHandler,
+  type Outcome,
+  type ReceivedMessage,
+} from "./pubsub/consumer.ts";
+export { type AttributeFilter, compileFilter } from "./pubsub/filter.ts";
+export { type ProvisionOptions, provisionTopology } from "./pubsub/provision.ts";
+export { Publisher, type PublishOptions } from "./pubsub/publisher.ts";
+export { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
+export { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
+export {
+  createServiceApp,
+  createServiceContext,
+  runService,
+  type ServiceContext,
+  type ServiceDefinition,
+} from "./service.ts";
+export { setupTelemetry, type Telemetry, type TraceExporterKind, tracer } from "./telemetry.ts";
+export * from "./topics/backup-requested.ts";
+export * from "./topics/file-uploaded.ts";
+export * from "./topics/realtime-updates.ts";
+export { topicByName, topics } from "./topics/registry.ts";
+export * from "./topics/stats-tick.ts";
+export * from "./topics/topic.ts";
+export * from "./topics/user-created.ts";

@@ -1,0 +1,211 @@
+import {
+  context,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+import { AppError, describeError, isRetryable } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { tracer } from "../telemetry.ts";
+import {
+  deadLetterTopicName,
+  type PayloadOf,
+  type ServiceName,
+  type SubscriptionSpec,
+  schemaVersionAttribute,
+  type TopicSpec,
+} from "../topics/topic.ts";
+import type { AttemptTracker } from "./attempts.ts";
+import { type AttributeFilter, compileFilter } from "./filter.ts";
+import type { Publisher } from "./publisher.ts";
+
+/** A message as a handler sees it: validated payload plus its delivery facts. */
+export interface ReceivedMessage<T> {
+  id: string;
+  topic: string;
+  subscription: string;
+  data: T;
+  attributes: Readonly<Record<string, string>>;
+  publishTime: Date;
+  deliveryAttempt: number;
+  orderingKey: string | undefined;
+  logger: Logger;
+}
+
+/** Handles one message; throw a retryable error to be retried, a permanent one to dead-letter. */
+export type MessageHandler<T> = (message: ReceivedMessage<T>) => Promise<void>;
+
+/** A service's handler for one topic. */
+export interface Consumer<T extends TopicSpec = TopicSpec> {
+  topic: T;
+  handle: MessageHandler<PayloadOf<T>>;
+}
+
+/** Declares a consumer; a function so the handler's payload type comes from the topic. */
+export function consumer<T extends TopicSpec>(
+  topic: T,
+  handle: MessageHandler<PayloadOf<T>>,
+): Consumer<T> {
+  return { topic, handle };
+}
+
+/** What a transport (push or pull) delivered, before decoding. */
+export interface Delivery {
+  messageId: string;
+  subscription: string;
+  data: Buffer;
+  attributes: Record<string, string>;
+  publishTime: Date;
+  orderingKey: string | undefined;
+  /** As Pub/Sub reports it; absent (or 0) where it does not. */
+  deliveryAttempt: number | undefined;
+}
+
+/** The transport's answer: ack, or nack so Pub/Sub redelivers. */
+export type Outcome = "ack" | "nack";
+
+export interface ConsumerRuntime {
+  service: ServiceName;
+  publisher: Publisher;
+  attempts: AttemptTracker;
+  logger: Logger;
+}
+
+/** Attributes added to a dead-lettered copy, beside the original ones. */
+export const deadLetterAttributes = {
+  reason: "dead_letter_reason",
+  subscription: "dead_letter_source_subscription",
+  messageId: "dead_letter_source_message_id",
+  attempt: "dead_letter_delivery_attempt",
+  at: "dead_letter_at",
+} as const;
+
+/**
+ * Turns deliveries for one consumer into outcomes, the same for push and pull: filter,
+ * attempt counting and backoff where Pub/Sub lacks them, trace continuation, decoding and
+ * validation, the handler, and dead-lettering of what can never succeed.
+ */
+export function createDeliveryProcessor(
+  target: Consumer,
+  subscription: SubscriptionSpec,
+  runtime: ConsumerRuntime,
+): (delivery: Delivery) => Promise<Outcome> {
+  const { topic } = target;
+  const filter: AttributeFilter | undefined = subscription.filter
+    ? compileFilter(subscription.filter)
+    : undefined;
+  const logger = runtime.logger.child({ topic: topic.name, service: runtime.service });
+
+  return async (delivery) => {
+    if (filter && !filter(delivery.attributes)) return "ack";
+    const key = `${delivery.subscription}/${delivery.messageId}`;
+    const reported = delivery.deliveryAttempt || undefined;
+    const tracked = reported === undefined ? runtime.attempts.begin(key) : undefined;
+    if (tracked && tracked.waitMs > 0) return "nack";
+    const attempt = reported ?? tracked?.attempt ?? 1;
+
+    const parent = propagation.extract(context.active(), delivery.attributes);
+    const span = tracer().startSpan(
+      `${topic.name} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          "messaging.system": "gcp_pubsub",
+          "messaging.destination.name": topic.name,
+          "messaging.message.id": delivery.messageId,
+          "messaging.gcp_pubsub.message.delivery_attempt": attempt,
+        },
+      },
+      parent,
+    );
+    return context.with(trace.setSpan(parent, span), async () => {
+      const messageLogger = logger.child({ messageId: delivery.messageId, attempt });
+      try {
+        const data = decode(topic, delivery);
+        await target.handle({
+          id: delivery.messageId,
+          topic: topic.name,
+          subscription: delivery.subscription,
+          data,
+          attributes: delivery.attributes,
+          publishTime: delivery.publishTime,
+          deliveryAttempt: attempt,
+          orderingKey: delivery.orderingKey,
+          logger: messageLogger,
+        });
+        runtime.attempts.settled(key);
+        return "ack";
+      } catch (error) {
+        return await failed(error, span, messageLogger);
+      } finally {
+        span.end();
+      }
+    });
+
+    async function failed(error: unknown, span: Span, log: Logger): Promise<Outcome> {
+      span.recordException(error instanceof Error ? error : new Error(String(error)));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      const exhausted = attempt >= topic.retry.maxDeliveryAttempts;
+      if (isRetryable(error) && !exhausted) {
+        log.warn("message failed, will be retried", { error });
+        if (tracked) runtime.attempts.failed(key, attempt, topic.retry);
+        return "nack";
+      }
+      const reason = isRetryable(error)
+        ? `gave up after ${attempt} attempts: ${publicReason(error)}`
+        : publicReason(error);
+      try {
+        await runtime.publisher.publishRaw(deadLetterTopicName(topic), delivery.data, {
+          ...delivery.attributes,
+          [deadLetterAttributes.reason]: reason.slice(0, 1_024),
+          [deadLetterAttributes.subscription]: delivery.subscription,
+          [deadLetterAttributes.messageId]: delivery.messageId,
+          [deadLetterAttributes.attempt]: String(attempt),
+          [deadLetterAttributes.at]: new Date().toISOString(),
+        });
+      } catch (publishError) {
+        log.error("dead-lettering failed, message will be retried", {
+          error: publishError,
+          reason,
+        });
+        return "nack";
+      }
+      log.error("message dead-lettered", { reason, error });
+      runtime.attempts.settled(key);
+      return "ack";
+    }
+  };
+}
+
+function decode<T extends TopicSpec>(topic: T, delivery: Delivery): PayloadOf<T> {
+  const version = Number(delivery.attributes[schemaVersionAttribute] ?? topic.schemaVersion);
+  if (!Number.isInteger(version) || version > topic.schemaVersion) {
+    throw permanent(
+      `unsupported ${schemaVersionAttribute} ${delivery.attributes[schemaVersionAttribute]}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(delivery.data.toString("utf8"));
+  } catch {
+    throw permanent("message data is not valid JSON");
+  }
+  const parsed = topic.schema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.join(".") || "(payload)"}: ${i.message}`,
+    );
+    throw permanent(`invalid ${topic.name} payload: ${problems.join("; ")}`);
+  }
+  return parsed.data as PayloadOf<T>;
+}
+
+function permanent(message: string): AppError {
+  return new AppError("invalid_argument", message);
+}
+
+function publicReason(error: unknown): string {
+  return error instanceof AppError ? error.message : describeError(error);
+}

@@ -1,0 +1,80 @@
+import type { PubSub } from "@google-cloud/pubsub";
+import {
+  deadLetterSubscriptionName,
+  deadLetterTopicName,
+  pushPath,
+  type ServiceName,
+  subscriptionName,
+  type TopicSpec,
+} from "../topics/topic.ts";
+
+const ALREADY_EXISTS = 6;
+
+export interface ProvisionOptions {
+  /** Base URL of each service, for push endpoints; a service without one gets no push subscriptions. */
+  serviceUrls: Partial<Record<ServiceName, string>>;
+  /**
+   * Let Pub/Sub itself dead-letter after the policy's attempts, as a backstop (production).
+   * Off against the emulator, where the shared layer's backoff answers count as attempts.
+   */
+  nativeDeadLetters: boolean;
+}
+
+/**
+ * Creates every topic, dead-letter topic (with a subscription that keeps its messages) and
+ * subscription of the registry. Idempotent: what exists is kept, push endpoints are updated.
+ */
+export async function provisionTopology(
+  pubsub: PubSub,
+  registry: readonly TopicSpec[],
+  options: ProvisionOptions,
+): Promise<void> {
+  for (const topic of registry) {
+    await ignoreExists(pubsub.createTopic(topic.name));
+    await ignoreExists(pubsub.createTopic(deadLetterTopicName(topic)));
+    await ignoreExists(
+      pubsub.createSubscription(deadLetterTopicName(topic), deadLetterSubscriptionName(topic), {
+        ackDeadlineSeconds: 60,
+        messageRetentionDuration: { seconds: 7 * 24 * 3600 },
+      }),
+    );
+    for (const spec of topic.subscriptions) {
+      const base = options.serviceUrls[spec.service];
+      if (spec.delivery === "push" && !base) continue;
+      const name = subscriptionName(topic, spec.service);
+      const pushConfig =
+        spec.delivery === "push" ? { pushEndpoint: `${base}${pushPath(topic)}` } : undefined;
+      const created = await ignoreExists(
+        pubsub.createSubscription(topic.name, name, {
+          ackDeadlineSeconds: spec.ackDeadlineSeconds,
+          enableMessageOrdering: topic.orderingKey !== undefined,
+          retryPolicy: {
+            minimumBackoff: { seconds: topic.retry.minBackoffSeconds },
+            maximumBackoff: { seconds: topic.retry.maxBackoffSeconds },
+          },
+          ...(spec.filter ? { filter: spec.filter } : {}),
+          ...(pushConfig ? { pushConfig } : {}),
+          ...(options.nativeDeadLetters
+            ? {
+                deadLetterPolicy: {
+                  deadLetterTopic: pubsub.topic(deadLetterTopicName(topic)).name,
+                  maxDeliveryAttempts: topic.retry.maxDeliveryAttempts,
+                },
+              }
+            : {}),
+        }),
+      );
+      if (!created && pushConfig) await pubsub.subscription(name).modifyPushConfig(pushConfig);
+    }
+  }
+}
+
+async function ignoreExists(creation: Promise<unknown>): Promise<boolean> {
+  try {
+    await creation;
+    return true;
+  } catch (error) {
+    if ((error as { code?: number }).code === ALREADY_EXISTS) return false;
+    throw error;
+  }
+}

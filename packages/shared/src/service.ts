@@ -1,0 +1,116 @@
+import type { Express } from "express";
+import type { z } from "zod";
+import { type Clients, closeClients, createClients } from "./clients.ts";
+import { type BaseConfig, ConfigError, loadConfig } from "./config.ts";
+import { createApp } from "./http/app.ts";
+import { serve } from "./http/serve.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { AttemptTracker } from "./pubsub/attempts.ts";
+import type { Consumer } from "./pubsub/consumer.ts";
+import { Publisher } from "./pubsub/publisher.ts";
+import { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
+import { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
+import { setupTelemetry } from "./telemetry.ts";
+import type { ServiceName } from "./topics/topic.ts";
+
+/** Everything a service's handlers are given: config, logger and clients. */
+export interface ServiceContext<C extends BaseConfig = BaseConfig> extends Clients {
+  name: ServiceName;
+  config: C;
+  logger: Logger;
+  publisher: Publisher;
+  attempts: AttemptTracker;
+}
+
+/** A service: its Pub/Sub consumers and HTTP routes. */
+export interface ServiceDefinition {
+  consumers: readonly Consumer[];
+  routes?: (app: Express) => void;
+  /** Background work started with the server (sweepers), stopped on shutdown. */
+  start?: () => () => Promise<void>;
+}
+
+/** Builds a context from config; tests pass their own logger or clients. */
+export function createServiceContext<C extends BaseConfig>(
+  name: ServiceName,
+  config: C,
+  overrides: Partial<Pick<ServiceContext<C>, "logger" | keyof Clients>> = {},
+): ServiceContext<C> {
+  const clients = { ...createClients(config), ...overrides };
+  const logger =
+    overrides.logger ??
+    createLogger({
+      projectId: config.GOOGLE_CLOUD_PROJECT,
+      level: config.LOG_LEVEL,
+      fields: { service: name },
+    });
+  return {
+    ...clients,
+    name,
+    config,
+    logger,
+    publisher: new Publisher(clients.pubsub, { deadlineMs: config.DEADLINE_MS }),
+    attempts: new AttemptTracker(),
+  };
+}
+
+/** The service's express app: the shared factory plus its push endpoints and routes. */
+export function createServiceApp(context: ServiceContext, definition: ServiceDefinition): Express {
+  return createApp({
+    name: context.name,
+    logger: context.logger,
+    bodyLimitBytes: context.config.BODY_LIMIT_BYTES,
+    readiness: {
+      firestore: () => context.firestore.collection("_readyz").limit(1).get(),
+      pubsub: () => context.pubsub.getTopics({ pageSize: 1, autoPaginate: false }),
+    },
+    routes: (app) => {
+      app.use(pushRoutes(definition.consumers, { ...context, service: context.name }));
+      definition.routes?.(app);
+    },
+  });
+}
+
+/**
+ * A service's main: parse config (exit 1 naming the bad variable), wire telemetry and
+ * clients, listen, start pull consumers and background work, drain on SIGTERM.
+ */
+export async function runService<S extends z.ZodType<BaseConfig>>(
+  name: ServiceName,
+  schema: S,
+  define: (context: ServiceContext<z.infer<S>>) => ServiceDefinition,
+): Promise<void> {
+  let config: z.infer<S>;
+  try {
+    config = loadConfig(schema);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${name}: ${error.message}\n`);
+    process.exit(1);
+  }
+  const telemetry = setupTelemetry({
+    serviceName: name,
+    exporter: config.OTEL_TRACES_EXPORTER,
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
+  const context = createServiceContext(name, config);
+  const definition = define(context);
+  const app = createServiceApp(context, definition);
+  const runtime = { ...context, service: name };
+  const pulls: PullConsumer[] = definition.consumers
+    .filter((target) => subscriptionOf(target, name).delivery === "pull")
+    .map((target) => startPullConsumer(context.pubsub, target, runtime));
+  const stopBackground = definition.start?.();
+  await serve(app, {
+    port: config.PORT,
+    logger: context.logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    handleSignals: true,
+    onShutdown: async () => {
+      await Promise.allSettled([...pulls.map((pull) => pull.close()), stopBackground?.()]);
+      await context.publisher.flush();
+      await closeClients(context);
+      await telemetry.shutdown();
+    },
+  });
+}

@@ -1,0 +1,65 @@
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+  TracerProvider,
+} from "@opentelemetry/sdk-trace";
+
+export type TraceExporterKind = "none" | "console" | "otlp" | "memory";
+
+export interface TelemetryOptions {
+  serviceName: string;
+  exporter: TraceExporterKind;
+  otlpEndpoint?: string | undefined;
+}
+
+/** The process's tracing: `memory` is set only when spans are kept for tests to read. */
+export interface Telemetry {
+  memory: InMemorySpanExporter | undefined;
+  shutdown(): Promise<void>;
+}
+
+let installed: Telemetry | undefined;
+
+/**
+ * Wires the OpenTelemetry SDK once per process: W3C trace context, async context and the
+ * exporter chosen by configuration. Spans get real ids even with no exporter, so logs
+ * correlate and trace context is passed on.
+ */
+export function setupTelemetry(options: TelemetryOptions): Telemetry {
+  if (installed) return installed;
+  const memory = options.exporter === "memory" ? new InMemorySpanExporter() : undefined;
+  const spanProcessors: SpanProcessor[] = [];
+  if (memory) spanProcessors.push(new SimpleSpanProcessor({ exporter: memory }));
+  if (options.exporter === "console")
+    spanProcessors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  if (options.exporter === "otlp") {
+    const url = options.otlpEndpoint
+      ? `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces`
+      : undefined;
+    spanProcessors.push(
+      new BatchSpanProcessor({ exporter: new OTLPTraceExporter(url ? { url } : {}) }),
+    );
+  }
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ "service.name": options.serviceName }),
+    spanProcessors,
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  installed = { memory, shutdown: () => provider.shutdown() };
+  return installed;
+}
+
+/** The tracer syncstack code starts its spans with. */
+export function tracer() {
+  return trace.getTracer("syncstack");
+}

@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { defineTopic } from "./topic.ts";
+
+/** A request to back up the configured collections. */
+export const backupRequestedSchema = z.object({
+  requested_at: z.iso.datetime({ offset: true }),
+  type: z.enum(["automated", "manual"]),
+});
+export type BackupRequested = z.output<typeof backupRequestedSchema>;
+
+/** `backup-requested`: daily at 02:00 from the scheduler, or by an operator. */
+export const backupRequested = defineTopic({
+  name: "backup-requested",
+  description: "Back up Firestore to Cloud Storage",
+  schema: backupRequestedSchema,
+  schemaVersion: 1,
+  retry: { minBackoffSeconds: 60, maxBackoffSeconds: 600, maxDeliveryAttempts: 5 },
+  subscriptions: [{ service: "backup", delivery: "push", ackDeadlineSeconds: 600 }],
+  schedule: {
+    cron: "0 2 * * *",
+    timeZone: "UTC",
+    payload: (at) => ({ requested_at: at.toISOString(), type: "automated" as const }),
+  },
+});

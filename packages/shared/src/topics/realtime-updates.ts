@@ -1,0 +1,25 @@
+import { z } from "zod";
+import { defineTopic } from "./topic.ts";
+
+/** One committed change to a synced document. */
+export const realtimeUpdateSchema = z.object({
+  collection: z.string().min(1),
+  document: z.string().min(1),
+  timestamp: z.iso.datetime({ offset: true }),
+  op: z.enum(["create", "update", "delete"]),
+  version: z.number().int().min(1),
+  source: z.string().min(1),
+  uid: z.string().min(1).optional(),
+});
+export type RealtimeUpdate = z.output<typeof realtimeUpdateSchema>;
+
+/** `realtime-updates`: every change to a synced document, in order per document. */
+export const realtimeUpdates = defineTopic({
+  name: "realtime-updates",
+  description: "Every committed document change, ordered per document",
+  schema: realtimeUpdateSchema,
+  schemaVersion: 1,
+  orderingKey: (event) => `${event.collection}/${event.document}`,
+  retry: { minBackoffSeconds: 1, maxBackoffSeconds: 60, maxDeliveryAttempts: 10 },
+  subscriptions: [{ service: "analytics", delivery: "push", ackDeadlineSeconds: 30 }],
+});
