@@ -21,10 +21,13 @@ export function testProjectId(): string {
   return `demo-t${randomBytes(5).toString("hex")}`;
 }
 
-/** Config for a service under test against the runner's emulators. */
-export function testConfig(projectId: string, extra: Record<string, string> = {}): BaseConfig {
+/** The environment of a service under test against the runner's emulators. */
+export function testEnv(
+  projectId: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const hosts = emulatorHosts();
-  return loadConfig(baseEnvSchema, {
+  return {
     GOOGLE_CLOUD_PROJECT: projectId,
     PORT: "8080",
     PUBSUB_EMULATOR_HOST: hosts.pubsub,
@@ -32,7 +35,34 @@ export function testConfig(projectId: string, extra: Record<string, string> = {}
     LOG_LEVEL: "ERROR",
     DEADLINE_MS: "10000",
     ...extra,
-  });
+  };
+}
+
+/** Base config for a service under test against the runner's emulators. */
+export function testConfig(projectId: string, extra: Record<string, string> = {}): BaseConfig {
+  return loadConfig(baseEnvSchema, testEnv(projectId, extra));
+}
+
+/** An unsigned Firebase ID token as the Auth emulator issues it. */
+export function emulatorIdToken(
+  projectId: string,
+  uid: string,
+  overrides: Record<string, unknown> = {},
+): string {
+  const now = Math.floor(Date.now() / 1_000);
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const payload = {
+    iss: `https://securetoken.google.com/${projectId}`,
+    aud: projectId,
+    auth_time: now,
+    user_id: uid,
+    sub: uid,
+    iat: now,
+    exp: now + 3_600,
+    firebase: { identities: {}, sign_in_provider: "custom" },
+    ...overrides,
+  };
+  return `${encode({ alg: "none", typ: "JWT" })}.${encode(payload)}.`;
 }
 
 /** A logger that keeps entries in memory for assertions. */

@@ -1,1 +1,2 @@
+export * from "./collect.ts";
 export * from "./emulator-env.ts";

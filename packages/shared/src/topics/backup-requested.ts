@@ -16,6 +16,7 @@ export const backupRequested = defineTopic({
   schemaVersion: 1,
   retry: { minBackoffSeconds: 60, maxBackoffSeconds: 600, maxDeliveryAttempts: 5 },
   subscriptions: [{ service: "backup", delivery: "push", ackDeadlineSeconds: 600 }],
+  manualPayload: (now) => ({ requested_at: now.toISOString(), type: "manual" as const }),
   schedule: {
     cron: "0 2 * * *",
     timeZone: "UTC",

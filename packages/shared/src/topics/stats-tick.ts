@@ -13,6 +13,7 @@ export const statsTick = defineTopic({
   schemaVersion: 1,
   retry: defaultRetry,
   subscriptions: [{ service: "analytics", delivery: "push", ackDeadlineSeconds: 120 }],
+  manualPayload: (now) => ({ tick_at: now.toISOString() }),
   schedule: {
     cron: "0 */6 * * *",
     timeZone: "UTC",

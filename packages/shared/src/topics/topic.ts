@@ -42,6 +42,8 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   retry: RetryPolicy;
   subscriptions: readonly SubscriptionSpec[];
   schedule?: ScheduleSpec<z.input<S>>;
+  /** What an operator's `pnpm trigger <topic>` publishes when given no payload. */
+  manualPayload?: (now: Date) => z.input<S>;
 }
 
 /** The payload type a topic's consumers receive. */

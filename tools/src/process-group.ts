@@ -1,0 +1,127 @@
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** A child process started in its own process group, with every output line sent to a log. */
+export type ManagedProcess = {
+  name: string;
+  pid: number;
+  /**
+   * Resolves with the leader's exit code, null when a signal ended it, 127 when it could not
+   * start; its last output lines may reach `log` just after.
+   */
+  exited: Promise<number | null>;
+  /** SIGTERM to the whole group, SIGKILL to what is left after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+};
+
+/** What `startService` runs and where its output lines go. */
+export type ServiceOptions = {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  log: (line: string) => void;
+};
+
+/** Spawns `command` as the leader of a new process group so that stopping it reaches its children. */
+export function startService(name: string, opts: ServiceOptions): ManagedProcess {
+  const child = spawn(opts.command, opts.args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", opts.log);
+  }
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("error", (error) => {
+      opts.log(`could not start ${opts.command}: ${error.message}`);
+      resolve(127);
+    });
+    child.once("exit", (code) => resolve(code));
+  });
+  const pid = child.pid ?? -1;
+  return {
+    name,
+    pid,
+    exited,
+    stop: (graceMs = 10_000) => (pid > 0 ? stopGroup(pid, graceMs) : Promise.resolve()),
+  };
+}
+
+/** Sends SIGTERM to process group `pgid`, waits up to `graceMs` for it to empty, then SIGKILLs it. */
+async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  // -1 and -0 would signal every process we may signal, or our own group.
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`not a process group id: ${pgid}`);
+  if (!signalGroup(pgid, "SIGTERM")) return;
+  if (await groupGone(pgid, graceMs)) return;
+  signalGroup(pgid, "SIGKILL");
+  if (!(await groupGone(pgid, 5_000))) {
+    throw new Error(`process group ${pgid} survived SIGKILL`);
+  }
+}
+
+/** Returns false when no process of the group is left to signal. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
+async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (signalGroup(pgid, 0) && hasLiveMember(pgid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+// An orphaned child (java under the Firestore bash launcher) stays a zombie until init reaps it,
+// which some inits do seconds late or never; a zombie holds no port or memory, so it counts as gone.
+function hasLiveMember(pgid: number): boolean {
+  if (!existsSync("/proc/self/stat")) return true;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+  }
+  return false;
+}
+
+/** Where `prefixLines` writes, and how wide the padded prefix column is. */
+export type PrefixOptions = {
+  width?: number;
+  out?: { write(text: string): unknown; isTTY?: boolean };
+};
+
+/**
+ * Builds a `log` function writing "<prefix> | <line>" lines; pass the longest prefix length as
+ * `width` so that several services line up, and an ANSI color code (31-36) to color the prefix.
+ */
+export function prefixLines(
+  prefix: string,
+  color?: number,
+  options: PrefixOptions = {},
+): (line: string) => void {
+  const out = options.out ?? process.stdout;
+  const padded = prefix.padEnd(options.width ?? prefix.length);
+  const label =
+    color !== undefined && out.isTTY === true ? `\x1b[${color}m${padded}\x1b[0m` : padded;
+  return (line) => {
+    out.write(`${label} | ${line}\n`);
+  };
+}

@@ -1,0 +1,91 @@
+// `./syncstack up`: the whole local stack in one command; Ctrl-C or SIGTERM stops everything.
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { serviceNames } from "@syncstack/shared";
+import { freePort } from "./free-port.ts";
+import { repoRoot } from "./paths.ts";
+import { type StackOptions, startStack } from "./stack.ts";
+
+// Local processes never reach for the cloud metadata server: nothing may leave loopback.
+process.env.METADATA_SERVER_DETECTION = "none";
+
+const defaults = {
+  pubsub: 8085,
+  firestore: 8080,
+  sync: 8081,
+  files: 8082,
+  backup: 8083,
+  analytics: 8084,
+};
+const { values } = parseArgs({
+  options: {
+    project: { type: "string", default: process.env.GOOGLE_CLOUD_PROJECT ?? "demo-syncstack" },
+    persist: { type: "boolean", default: false },
+    "free-ports": { type: "boolean", default: false },
+    "state-dir": { type: "string", default: join(repoRoot, ".syncstack") },
+    "firestore-heap-mib": { type: "string", default: "768" },
+    ...Object.fromEntries(
+      Object.keys(defaults).map((part) => [`${part}-port`, { type: "string" as const }]),
+    ),
+  },
+});
+
+async function port(part: keyof typeof defaults): Promise<number> {
+  const given = values[`${part}-port` as keyof typeof values];
+  if (typeof given === "string") {
+    const parsed = Number(given);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65_535) {
+      throw new Error(`--${part}-port ${given} is not a port number`);
+    }
+    return parsed;
+  }
+  return values["free-ports"] ? freePort() : defaults[part];
+}
+
+try {
+  const ports = {
+    pubsub: await port("pubsub"),
+    firestore: await port("firestore"),
+    ...Object.fromEntries(
+      await Promise.all(serviceNames.map(async (name) => [name, await port(name)])),
+    ),
+  } as StackOptions["ports"];
+  const stack = await startStack({
+    projectId: String(values.project),
+    ports,
+    stateDir: String(values["state-dir"]),
+    persist: values.persist === true,
+    firestoreHeapMiB: Number(values["firestore-heap-mib"]),
+  });
+  const { file } = stack;
+  process.stdout.write(
+    [
+      "",
+      "syncstack is up:",
+      `  Pub/Sub emulator    ${file.pubsub}`,
+      `  Firestore emulator  ${file.firestore}`,
+      ...serviceNames.map((name) => `  ${`${name} service`.padEnd(19)} ${file.services[name]}`),
+      `  endpoints file      ${join(String(values["state-dir"]), "stack.json")}`,
+      "Ctrl-C stops everything.",
+      "",
+    ].join("\n"),
+  );
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`\n${signal}: stopping the stack\n`);
+      stack.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`stopping failed: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+} catch (error) {
+  process.stderr.write(`syncstack: ${(error as Error).message}\n`);
+  process.exit(1);
+}

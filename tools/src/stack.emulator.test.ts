@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { PubSub } from "@google-cloud/pubsub";
+import { deadLetterTopicName, serviceNames, topics } from "@syncstack/shared";
+import { waitFor } from "@syncstack/shared/testing";
+import { freePort } from "./free-port.ts";
+import type { StackFile } from "./stack.ts";
+
+const cli = fileURLToPath(new URL("./stack-cli.ts", import.meta.url));
+const trigger = fileURLToPath(new URL("./trigger-cli.ts", import.meta.url));
+const stateDir = await mkdtemp(join(tmpdir(), "syncstack-stack-"));
+after(() => rm(stateDir, { recursive: true, force: true }));
+
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; output: string[] } {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ["--conditions=source", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+  return { child, output };
+}
+
+/** Processes whose command line mentions one of the ports (the emulators' JVMs, the services). */
+async function processesUsing(ports: number[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    const environ = await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
+    const text = `${cmdline.replaceAll("\0", " ")} ${environ.replaceAll("\0", " ")}`;
+    if (ports.some((port) => text.includes(`--port=${port}`) || text.includes(`PORT=${port}`))) {
+      found.push(`${pid}: ${cmdline.replaceAll("\0", " ").slice(0, 120)}`);
+    }
+  }
+  return found;
+}
+
+test("the stack command starts everything, provisions the registry, and stops without leftovers", async () => {
+  const { child, output } = run([
+    cli,
+    "--free-ports",
+    "--state-dir",
+    stateDir,
+    "--project",
+    "demo-stacktest",
+  ]);
+  const exited = once(child, "exit");
+  const file = await waitFor(
+    "stack.json",
+    async () => {
+      if (child.exitCode !== null) throw new Error(`stack exited early:\n${output.join("")}`);
+      const text = await readFile(join(stateDir, "stack.json"), "utf8").catch(() => undefined);
+      return text ? (JSON.parse(text) as StackFile) : undefined;
+    },
+    90_000,
+  );
+  assert.equal(file.projectId, "demo-stacktest");
+  assert.deepEqual(Object.keys(file.services).sort(), [...serviceNames].sort());
+  for (const name of serviceNames) {
+    const health = await fetch(`${file.services[name]}/healthz`);
+    assert.equal(health.status, 200, `${name} is healthy`);
+  }
+
+  const pubsub = new PubSub({
+    projectId: file.projectId,
+    apiEndpoint: file.pubsub,
+    emulatorMode: true,
+  });
+  const [existing] = await pubsub.getTopics();
+  const names = existing.map((topic) => topic.name.split("/").pop()).sort();
+  assert.deepEqual(names, topics.flatMap((t) => [t.name, deadLetterTopicName(t)]).sort());
+  const [subscriptions] = await pubsub.getSubscriptions();
+  const pushes = subscriptions.map((s) => s.metadata?.pushConfig?.pushEndpoint).filter(Boolean);
+  assert.ok(pushes.includes(`${file.services.analytics}/pubsub/stats-tick`));
+  await pubsub.close();
+
+  const triggered = run([trigger, "stats-tick"], { SYNCSTACK_STATE_DIR: stateDir });
+  const [triggerCode] = await once(triggered.child, "exit");
+  assert.equal(triggerCode, 0, triggered.output.join(""));
+  assert.match(triggered.output.join(""), /published stats-tick message \d+/);
+  const invalid = run([trigger, "stats-tick", '{"tick_at":"yesterday"}'], {
+    SYNCSTACK_STATE_DIR: stateDir,
+  });
+  const [invalidCode] = await once(invalid.child, "exit");
+  assert.equal(invalidCode, 2);
+  assert.match(invalid.output.join(""), /tick_at/);
+
+  const ports = [file.pubsub, file.firestore, ...Object.values(file.services)].map((url) =>
+    Number(url.split(":").pop()),
+  );
+  child.kill("SIGTERM");
+  const [code] = await exited;
+  assert.equal(code, 0, output.join(""));
+  assert.deepEqual(await processesUsing(ports), [], "no process is left behind");
+  await assert.rejects(readFile(join(stateDir, "stack.json")), "stack.json is removed");
+});
+
+test("a port already taken stops the stack with a message naming it", async () => {
+  const blocker = createServer();
+  const port = await freePort();
+  blocker.listen(port, "127.0.0.1");
+  await once(blocker, "listening");
+  try {
+    const { child, output } = run([
+      cli,
+      "--free-ports",
+      "--sync-port",
+      String(port),
+      "--state-dir",
+      stateDir,
+    ]);
+    const [code] = await once(child, "exit");
+    assert.equal(code, 1);
+    assert.match(output.join(""), new RegExp(`port ${port} \\(sync service\\) is already in use`));
+  } finally {
+    blocker.close();
+  }
+});

@@ -1,0 +1,230 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PubSub } from "@google-cloud/pubsub";
+import {
+  createLogger,
+  Publisher,
+  provisionTopology,
+  type ServiceName,
+  serviceNames,
+  type TopicSpec,
+  topics,
+} from "@syncstack/shared";
+import {
+  checkEmulatorPrerequisites,
+  type RunningEmulator,
+  startEmulator,
+  stopAll,
+} from "./emulators.ts";
+import { assertPortFree } from "./free-port.ts";
+import { repoRoot } from "./paths.ts";
+import { type ManagedProcess, prefixLines, startService } from "./process-group.ts";
+import { startScheduler } from "./scheduler.ts";
+
+/** Ports and options of a local stack; the defaults are CONTRACT.md's. */
+export interface StackOptions {
+  projectId: string;
+  ports: { pubsub: number; firestore: number } & Record<ServiceName, number>;
+  /** Where stack.json (and kept Firestore data) go. */
+  stateDir: string;
+  /** Keep Firestore data across restarts (export on stop, import on start). */
+  persist: boolean;
+  firestoreHeapMiB: number;
+}
+
+/** The endpoints file CONTRACT.md describes. */
+export interface StackFile {
+  projectId: string;
+  pubsub: string;
+  firestore: string;
+  services: Record<ServiceName, string>;
+  buckets: { uploads: string; thumbnails: string; backups: string };
+}
+
+/** A running stack and how to stop everything it started. */
+export interface RunningStack {
+  file: StackFile;
+  stop(): Promise<void>;
+}
+
+const colors: Record<string, number> = {
+  pubsub: 35,
+  firestore: 33,
+  sync: 32,
+  files: 36,
+  backup: 34,
+  analytics: 31,
+  stack: 37,
+};
+const width = Math.max(...Object.keys(colors).map((name) => name.length));
+const output = (name: string) => prefixLines(name, colors[name], { width });
+
+/**
+ * Starts the emulators, provisions the topology from the registry, starts the four services
+ * and the scheduler, waits until each is ready and writes stack.json. On failure it stops
+ * whatever it had started before rethrowing.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const problems = checkEmulatorPrerequisites();
+  if (problems.length > 0) throw new Error(`cannot start the stack:\n  ${problems.join("\n  ")}`);
+  const { ports } = options;
+  await Promise.all([
+    assertPortFree(
+      ports.pubsub,
+      "Pub/Sub emulator",
+      "stop whatever listens there or pass --pubsub-port",
+    ),
+    assertPortFree(
+      ports.firestore,
+      "Firestore emulator",
+      "stop whatever listens there or pass --firestore-port",
+    ),
+    ...serviceNames.map((name) =>
+      assertPortFree(
+        ports[name],
+        `${name} service`,
+        `stop whatever listens there or pass --${name}-port`,
+      ),
+    ),
+  ]);
+
+  const emulators: RunningEmulator[] = [];
+  const services: ManagedProcess[] = [];
+  let stopScheduler = () => {};
+  const log = output("stack");
+  const stopEverything = async () => {
+    stopScheduler();
+    await Promise.all(services.map((service) => service.stop(10_000)));
+    await stopAll(emulators);
+  };
+
+  try {
+    emulators.push(
+      ...(await Promise.all([
+        startEmulator("pubsub", { port: ports.pubsub, onLog: output("pubsub") }),
+        startEmulator("firestore", {
+          port: ports.firestore,
+          heapMiB: options.firestoreHeapMiB,
+          projectId: options.projectId,
+          onLog: output("firestore"),
+          ...(options.persist ? { dataDir: join(options.stateDir, "firestore-data") } : {}),
+        }),
+      ])),
+    );
+    const [pubsubHost, firestoreHost] = emulators.map((emulator) => emulator.host) as [
+      string,
+      string,
+    ];
+    const serviceUrls = Object.fromEntries(
+      serviceNames.map((name) => [name, `http://127.0.0.1:${ports[name]}`]),
+    ) as Record<ServiceName, string>;
+
+    const pubsub = new PubSub({
+      projectId: options.projectId,
+      apiEndpoint: pubsubHost,
+      emulatorMode: true,
+    });
+    await provisionTopology(pubsub, topics, { serviceUrls, nativeDeadLetters: false });
+    log(`provisioned ${topics.length} topics, their dead-letter topics and subscriptions`);
+
+    const env = {
+      ...process.env,
+      GOOGLE_CLOUD_PROJECT: options.projectId,
+      PUBSUB_EMULATOR_HOST: pubsubHost,
+      FIRESTORE_EMULATOR_HOST: firestoreHost,
+      METADATA_SERVER_DETECTION: "none",
+    };
+    for (const name of serviceNames) {
+      services.push(
+        startService(name, {
+          command: process.execPath,
+          args: ["--conditions=source", join(repoRoot, "services", name, "src", "main.ts")],
+          env: { ...env, PORT: String(ports[name]) },
+          cwd: repoRoot,
+          log: output(name),
+        }),
+      );
+    }
+    await Promise.all(
+      services.map((service, i) =>
+        waitHealthy(service, `${serviceUrls[serviceNames[i] as ServiceName]}/healthz`),
+      ),
+    );
+
+    const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
+    const scheduled = (topics as readonly TopicSpec[]).flatMap((topic) =>
+      topic.schedule ? [{ topic, schedule: topic.schedule }] : [],
+    );
+    const logger = createLogger({
+      projectId: options.projectId,
+      fields: { component: "scheduler" },
+      write: log,
+    });
+    const scheduler = startScheduler(
+      scheduled.map(({ topic, schedule }) => ({
+        name: topic.name,
+        cron: schedule.cron,
+        timeZone: schedule.timeZone,
+        run: async (at: Date) => {
+          await publisher.publish(topic, schedule.payload(at));
+        },
+      })),
+      {
+        log: (entry) => logger[entry.severity === "ERROR" ? "error" : "info"](entry.message, entry),
+      },
+    );
+    stopScheduler = () => scheduler.stop();
+
+    const file: StackFile = {
+      projectId: options.projectId,
+      pubsub: pubsubHost,
+      firestore: firestoreHost,
+      services: serviceUrls,
+      buckets: {
+        uploads: `${options.projectId}-uploads`,
+        thumbnails: `${options.projectId}-thumbnails`,
+        backups: `${options.projectId}-backups`,
+      },
+    };
+    await mkdir(options.stateDir, { recursive: true });
+    const stackFile = join(options.stateDir, "stack.json");
+    await writeFile(stackFile, `${JSON.stringify(file, null, 2)}\n`);
+    for (const next of scheduler.next())
+      log(`scheduler: ${next.name} next at ${next.at.toISOString()}`);
+
+    return {
+      file,
+      async stop() {
+        await rm(stackFile, { force: true });
+        await pubsub.close();
+        await stopEverything();
+      },
+    };
+  } catch (error) {
+    await stopEverything();
+    throw error;
+  }
+}
+
+async function waitHealthy(
+  service: ManagedProcess,
+  url: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let exited: number | null | undefined;
+  void service.exited.then((code) => {
+    exited = code;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== undefined)
+      throw new Error(`${service.name} exited with ${exited} before it was ready`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${service.name} was not healthy at ${url} within ${timeoutMs} ms`);
+}
