@@ -1,6 +1,26 @@
 import { baseEnvSchema, withDefaultPort } from "@syncstack/shared";
-import type { z } from "zod";
+import { z } from "zod";
 
 /** The sync service's environment. */
-export const syncEnvSchema = withDefaultPort(baseEnvSchema, 8081);
+export const syncEnvSchema = withDefaultPort(
+  baseEnvSchema.extend({
+    /** Batches of up to 500 changes need more than the default body limit. */
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1_024)
+      .default(16 * 1_048_576),
+    /**
+     * Set (as the Firebase Admin SDK reads it) when tokens come from the Firebase Auth
+     * emulator: unsigned tokens are then accepted. Refused on Cloud Run.
+     */
+    FIREBASE_AUTH_EMULATOR_HOST: z.string().optional(),
+    K_SERVICE: z.string().optional(),
+    /** How often the outbox sweeper looks for events a crash or outage left unpublished. */
+    OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+    /** An outbox entry older than this and not yet published is republished by the sweeper. */
+    OUTBOX_SWEEP_AGE_MS: z.coerce.number().int().min(0).default(30_000),
+  }),
+  8081,
+);
 export type SyncConfig = z.infer<typeof syncEnvSchema>;

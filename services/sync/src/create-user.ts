@@ -1,0 +1,24 @@
+import { AppError, type Publisher, userCreated } from "@syncstack/shared";
+import type { RequestHandler } from "express";
+import { userOf } from "./auth.ts";
+import { describeIssues } from "./validation.ts";
+
+/**
+ * `POST /v1/users`: for identity systems that call HTTP. Validates the profile and publishes
+ * `user-created`; a caller may announce only its own uid unless its token has `admin: true`.
+ */
+export function createUser(publisher: Publisher): RequestHandler {
+  return async (request, response) => {
+    const parsed = userCreated.schema.safeParse(request.body, { reportInput: true });
+    if (!parsed.success) throw new AppError("invalid_argument", describeIssues(parsed.error));
+    const caller = userOf(request);
+    if (parsed.data.uid !== caller.uid && caller.claims.admin !== true) {
+      throw new AppError(
+        "permission_denied",
+        "uid must be the caller's own uid (or the token must have admin: true)",
+      );
+    }
+    const messageId = await publisher.publish(userCreated, parsed.data);
+    response.status(202).json({ success: true, uid: parsed.data.uid, message_id: messageId });
+  };
+}

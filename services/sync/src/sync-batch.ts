@@ -1,0 +1,81 @@
+import { AppError, isRetryable } from "@syncstack/shared";
+import type { RequestHandler } from "express";
+import { userOf } from "./auth.ts";
+import { limits, parseChange } from "./validation.ts";
+import { type WriterDeps, writeDocument } from "./write-document.ts";
+
+/** The outcome of one change of a batch. */
+export type BatchItemResult =
+  | { index: number; status: 200; result: unknown }
+  | {
+      index: number;
+      status: number;
+      retryable: boolean;
+      error: { code: string; message: string; details?: unknown };
+    };
+
+const concurrency = 16;
+
+/**
+ * `POST /v1/sync:batch` `{changes: [...]}`: applies up to 500 changes, each on its own with
+ * its own status; a temporary failure is marked retryable, a permanent one is not. Changes to
+ * the same document are applied in the order given.
+ */
+export function syncBatch(deps: WriterDeps): RequestHandler {
+  return async (request, response) => {
+    const changes: unknown = (request.body as { changes?: unknown } | undefined)?.changes;
+    if (!Array.isArray(changes))
+      throw new AppError("invalid_argument", "changes must be an array of changes");
+    if (changes.length === 0) throw new AppError("invalid_argument", "changes must not be empty");
+    if (changes.length > limits.batchSize) {
+      throw new AppError(
+        "invalid_argument",
+        `changes has ${changes.length} items; at most ${limits.batchSize} are allowed`,
+      );
+    }
+    const { uid } = userOf(request);
+    const results: BatchItemResult[] = new Array(changes.length);
+    const groups = new Map<string, number[]>();
+    changes.forEach((raw, index) => {
+      const body = raw as { collection?: unknown; document?: unknown };
+      const key = JSON.stringify([body?.collection, body?.document]);
+      groups.set(key, [...(groups.get(key) ?? []), index]);
+    });
+
+    const apply = async (index: number) => {
+      try {
+        const change = parseChange(changes[index]);
+        const result = await writeDocument(deps, change, {
+          uid,
+          expectedVersion: change.expected_version,
+        });
+        results[index] = { index, status: 200, result };
+      } catch (error) {
+        const appError =
+          error instanceof AppError
+            ? error
+            : new AppError("internal", "internal error", { cause: error });
+        results[index] = {
+          index,
+          status: appError.status,
+          retryable: isRetryable(error),
+          error: {
+            code: appError.code,
+            message: appError.message,
+            ...(appError.details ? { details: appError.details } : {}),
+          },
+        };
+      }
+    };
+    const queue = [...groups.values()];
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+        for (let group = queue.shift(); group; group = queue.shift()) {
+          for (const index of group) await apply(index);
+        }
+      }),
+    );
+    const failed = results.filter((item) => item.status !== 200).length;
+    response.json({ success: failed === 0, applied: results.length - failed, failed, results });
+  };
+}

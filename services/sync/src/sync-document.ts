@@ -1,0 +1,56 @@
+import { AppError } from "@syncstack/shared";
+import type { Request, RequestHandler } from "express";
+import { userOf } from "./auth.ts";
+import { parseChange } from "./validation.ts";
+import { requestHash, type WriterDeps, writeDocument } from "./write-document.ts";
+
+/** The expected version from `If-Match` (a number, optionally quoted) or the body. */
+export function expectedVersionOf(
+  request: Request,
+  bodyVersion: number | undefined,
+): number | undefined {
+  const header = request.headers["if-match"];
+  if (header === undefined) return bodyVersion;
+  const match = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(header);
+  if (!match)
+    throw new AppError(
+      "invalid_argument",
+      'If-Match must be the expected version number, e.g. "3"',
+    );
+  const version = Number(match[1]);
+  if (bodyVersion !== undefined && bodyVersion !== version) {
+    throw new AppError("invalid_argument", "If-Match and expected_version disagree");
+  }
+  return version;
+}
+
+/** Reads an Idempotency-Key header: 1-255 visible ASCII characters. */
+export function idempotencyKeyOf(request: Request): string | undefined {
+  const key = request.headers["idempotency-key"];
+  if (key === undefined) return undefined;
+  if (typeof key !== "string" || !/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw new AppError(
+      "invalid_argument",
+      "Idempotency-Key must be 1-255 visible ASCII characters",
+    );
+  }
+  return key;
+}
+
+/** `POST /v1/sync`: merge-writes one document and publishes its change event. */
+export function syncDocument(deps: WriterDeps): RequestHandler {
+  return async (request, response) => {
+    const change = parseChange(request.body);
+    const key = idempotencyKeyOf(request);
+    const result = await writeDocument(deps, change, {
+      uid: userOf(request).uid,
+      expectedVersion: expectedVersionOf(request, change.expected_version),
+      idempotency: key ? { key, requestHash: requestHash(request.body) } : undefined,
+    });
+    if ("replayed" in result) {
+      response.status(result.status).set("Idempotent-Replayed", "true").json(result.body);
+      return;
+    }
+    response.set("ETag", `"${result.version}"`).json(result);
+  };
+}

@@ -1,0 +1,119 @@
+import { AppError } from "@syncstack/shared";
+import { z } from "zod";
+
+/** Collections the services own: written by their handlers only, never through the ingress. */
+export const ownedCollections: ReadonlySet<string> = new Set([
+  "users",
+  "user_stats",
+  "files",
+  "backups",
+  "analytics",
+  "analytics_history",
+  "config",
+]);
+
+/** Firestore's limits the ingress enforces before writing. */
+export const limits = {
+  idBytes: 1_500,
+  /** Firestore's document limit is 1 MiB; the rest is left for the fields sync adds. */
+  dataBytes: 1_000_000,
+  depth: 20,
+  fieldNameBytes: 1_500,
+  sourceLength: 128,
+  batchSize: 500,
+} as const;
+
+const bytes = (text: string) => Buffer.byteLength(text, "utf8");
+
+/** Firestore's rules for collection and document ids. */
+function firestoreId(what: string) {
+  return z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .refine((id) => !id.includes("/"), `${what} must not contain "/"`)
+    .refine((id) => id !== "." && id !== "..", `${what} must not be "." or ".."`)
+    .refine((id) => !/^__.*__$/.test(id), `${what} must not match __.*__ (reserved by Firestore)`)
+    .refine((id) => bytes(id) <= limits.idBytes, `${what} must be at most ${limits.idBytes} bytes`);
+}
+
+/** Why `data` cannot be stored as a Firestore map, or undefined when it can. */
+export function dataProblem(data: unknown): string | undefined {
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    return "data must be a JSON object";
+  const visit = (value: unknown, path: string, depth: number): string | undefined => {
+    if (depth > limits.depth) return `${path} is nested deeper than ${limits.depth} levels`;
+    if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) {
+        if (Array.isArray(item))
+          return `${path}[${index}] is an array inside an array, which Firestore cannot store`;
+        const problem = visit(item, `${path}[${index}]`, depth + 1);
+        if (problem) return problem;
+      }
+    } else if (typeof value === "object" && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        if (key.length === 0) return `${path} has an empty field name`;
+        if (/^__.*__$/.test(key)) return `${path}.${key} uses a reserved field name (__.*__)`;
+        if (bytes(key) > limits.fieldNameBytes)
+          return `${path} has a field name over ${limits.fieldNameBytes} bytes`;
+        const problem = visit(child, `${path}.${key}`, depth + 1);
+        if (problem) return problem;
+      }
+    }
+    return undefined;
+  };
+  const problem = visit(data, "data", 1);
+  if (problem) return problem;
+  if (bytes(JSON.stringify(data)) > limits.dataBytes)
+    return `data is larger than ${limits.dataBytes} bytes`;
+  return undefined;
+}
+
+/** One change as an app sends it. */
+export const changeSchema = z.object({
+  collection: firestoreId("collection"),
+  document: firestoreId("document"),
+  data: z.unknown().superRefine((data, context) => {
+    const problem = dataProblem(data);
+    if (problem) context.addIssue({ code: "custom", message: problem });
+  }),
+  source: z.string().min(1).max(limits.sourceLength).optional(),
+  expected_version: z.number().int().min(0).optional(),
+});
+export type Change = Omit<z.output<typeof changeSchema>, "data"> & {
+  data: Record<string, unknown>;
+};
+
+/** Formats zod issues as one message naming each field. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const field = issue.path.join(".");
+      if (issue.code === "invalid_type" && issue.input === undefined) return `${field} is required`;
+      return issue.message.startsWith(field) || !field
+        ? issue.message
+        : `${field}: ${issue.message}`;
+    })
+    .join("; ");
+}
+
+/** Parses a change or throws a 400 naming the fields; an owned collection is a 403. */
+export function parseChange(body: unknown): Change {
+  const parsed = changeSchema.safeParse(body, { reportInput: true });
+  if (!parsed.success) {
+    throw new AppError("invalid_argument", describeIssues(parsed.error), {
+      details: { fields: [...new Set(parsed.error.issues.map((issue) => issue.path.join(".")))] },
+    });
+  }
+  assertWritable(parsed.data.collection);
+  return parsed.data as Change;
+}
+
+/** Throws a 403 for collections the services own or the project uses internally. */
+export function assertWritable(collection: string): void {
+  if (ownedCollections.has(collection) || collection.startsWith("_")) {
+    throw new AppError(
+      "permission_denied",
+      `collection ${collection} is owned by syncstack and cannot be written through the ingress`,
+    );
+  }
+}
