@@ -133,6 +133,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       PUBSUB_EMULATOR_HOST: pubsubHost,
       FIRESTORE_EMULATOR_HOST: firestoreHost,
       METADATA_SERVER_DETECTION: "none",
+      // Local apps sign in against the Firebase Auth emulator, whose tokens are unsigned.
+      FIREBASE_AUTH_EMULATOR_HOST: process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099",
     };
     for (const name of serviceNames) {
       services.push(

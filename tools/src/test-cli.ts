@@ -3,13 +3,7 @@
 // project id, which lets them run concurrently on the same emulators.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import {
-  checkEmulatorPrerequisites,
-  type RunningEmulator,
-  startEmulator,
-  stopAll,
-} from "./emulators.ts";
-import { freePort } from "./free-port.ts";
+import { type EmulatorSession, startEmulatorSession } from "./emulator-session.ts";
 import { repoRoot } from "./paths.ts";
 
 // Local processes never reach for the cloud metadata server: nothing may leave loopback.
@@ -21,44 +15,17 @@ const defaultPatterns = [
   "tools/src/**/*.test.ts",
 ];
 
-const problems = checkEmulatorPrerequisites();
-if (problems.length > 0) {
-  process.stderr.write(`cannot run the tests:\n  ${problems.join("\n  ")}\n`);
-  process.exit(1);
-}
-
-const emulators: RunningEmulator[] = [];
-let stopping = false;
-const stop = async () => {
-  stopping = true;
-  await stopAll(emulators);
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void stop().then(() => process.exit(130)));
-}
-
-const emulatorLog: string[] = [];
-const keep = (kind: string) => (line: string) => {
-  emulatorLog.push(`${kind} | ${line}`);
-  if (emulatorLog.length > 200) emulatorLog.shift();
-};
+let session: EmulatorSession;
 try {
-  const [pubsubPort, firestorePort] = [await freePort(), await freePort()];
-  emulators.push(
-    ...(await Promise.all([
-      startEmulator("pubsub", { port: pubsubPort, onLog: keep("pubsub") }),
-      startEmulator("firestore", { port: firestorePort, heapMiB: 768, onLog: keep("firestore") }),
-    ])),
-  );
+  session = await startEmulatorSession();
 } catch (error) {
-  await stop();
-  process.stderr.write(
-    `emulators did not start: ${(error as Error).message}\n${emulatorLog.join("\n")}\n`,
-  );
+  process.stderr.write(`cannot run the tests: ${(error as Error).message}\n`);
   process.exit(1);
 }
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void session.stop().finally(() => process.exit(130)));
+}
 
-const [pubsub, firestore] = emulators;
 const args = process.argv.slice(2);
 const child = spawn(
   process.execPath,
@@ -75,12 +42,11 @@ const child = spawn(
     env: {
       ...process.env,
       SYNCSTACK_TEST: "1",
-      METADATA_SERVER_DETECTION: "none",
-      PUBSUB_EMULATOR_HOST: pubsub?.host,
-      FIRESTORE_EMULATOR_HOST: firestore?.host,
+      PUBSUB_EMULATOR_HOST: session.pubsub,
+      FIRESTORE_EMULATOR_HOST: session.firestore,
     },
   },
 );
 const [code] = (await once(child, "exit")) as [number | null];
-if (!stopping) await stop();
+await session.stop();
 process.exit(code ?? 1);

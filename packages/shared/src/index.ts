@@ -1,3 +1,15 @@
+export {
+  type AuthUser,
+  emulatorTokenVerifier,
+  fetchGoogleKeys,
+  googleJwksUrl,
+  googleTokenVerifier,
+  type KeyFetcher,
+  requireUser,
+  type TokenVerifier,
+  tokenVerifierFor,
+  userOf,
+} from "./auth.ts";
 export { type Clients, closeClients, createClients } from "./clients.ts";
 export {
   type BaseConfig,

@@ -1,10 +1,10 @@
-import type { ServiceContext, ServiceDefinition } from "@syncstack/shared";
 import {
-  emulatorTokenVerifier,
-  googleTokenVerifier,
   requireUser,
+  type ServiceContext,
+  type ServiceDefinition,
   type TokenVerifier,
-} from "./auth.ts";
+  tokenVerifierFor,
+} from "@syncstack/shared";
 import { listChanges } from "./changes.ts";
 import type { SyncConfig } from "./config.ts";
 import { createUser } from "./create-user.ts";
@@ -12,18 +12,7 @@ import { onUserCreated } from "./on-user-created.ts";
 import { Outbox } from "./outbox.ts";
 import { syncBatch } from "./sync-batch.ts";
 import { syncDocument } from "./sync-document.ts";
-
-/** The token verifier the configuration asks for; emulator tokens are refused on Cloud Run. */
-export function tokenVerifierFor(config: SyncConfig): TokenVerifier {
-  if (config.FIREBASE_AUTH_EMULATOR_HOST === undefined)
-    return googleTokenVerifier(config.GOOGLE_CLOUD_PROJECT);
-  if (config.K_SERVICE !== undefined) {
-    throw new Error(
-      "FIREBASE_AUTH_EMULATOR_HOST must not be set on Cloud Run: it accepts unsigned tokens",
-    );
-  }
-  return emulatorTokenVerifier(config.GOOGLE_CLOUD_PROJECT);
-}
+import { DocumentWriter } from "./write-document.ts";
 
 /** The sync service: HTTP ingress, change events through the outbox, the change feed, user profiles. */
 export function syncService(
@@ -35,7 +24,7 @@ export function syncService(
     deadlineMs: config.DEADLINE_MS,
     sweepAgeMs: config.OUTBOX_SWEEP_AGE_MS,
   });
-  const writer = { firestore, outbox, deadlineMs: config.DEADLINE_MS };
+  const writer = new DocumentWriter(firestore, outbox, config.DEADLINE_MS);
   return {
     outbox,
     consumers: [onUserCreated(firestore, config.DEADLINE_MS)],

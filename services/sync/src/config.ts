@@ -10,12 +10,6 @@ export const syncEnvSchema = withDefaultPort(
       .int()
       .min(1_024)
       .default(16 * 1_048_576),
-    /**
-     * Set (as the Firebase Admin SDK reads it) when tokens come from the Firebase Auth
-     * emulator: unsigned tokens are then accepted. Refused on Cloud Run.
-     */
-    FIREBASE_AUTH_EMULATOR_HOST: z.string().optional(),
-    K_SERVICE: z.string().optional(),
     /** How often the outbox sweeper looks for events a crash or outage left unpublished. */
     OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
     /** An outbox entry older than this and not yet published is republished by the sweeper. */

@@ -1,6 +1,5 @@
-import { AppError, type Publisher, userCreated } from "@syncstack/shared";
+import { AppError, type Publisher, userCreated, userOf } from "@syncstack/shared";
 import type { RequestHandler } from "express";
-import { userOf } from "./auth.ts";
 import { describeIssues } from "./validation.ts";
 
 /**

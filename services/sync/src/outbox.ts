@@ -24,10 +24,8 @@ export interface OutboxOptions {
   deadlineMs: number;
   /** Entries older than this and unpublished are the sweeper's (live publishing had its chance). */
   sweepAgeMs: number;
-  /** How long published entries wait to be marked together in one commit. */
-  markDelayMs?: number;
-  /** How long a published entry is kept (a TTL policy on `expire_at` deletes it). */
-  retentionDays?: number;
+  /** How long published entries wait to be deleted together in one commit. */
+  flushDelayMs?: number;
 }
 
 /** The key that orders a document's events. */
@@ -37,10 +35,11 @@ export function orderingKeyOf(event: { collection: string; document: string }): 
 
 /**
  * The transactional outbox of `realtime-updates`: an entry is committed in the same write
- * batch as its document, published right after the commit, and marked published in batched
- * commits. The sweeper publishes what a crash or a Pub/Sub outage left behind, oldest first,
- * one document's events in order. Publishing can repeat an event (a crash before marking);
- * consumers deduplicate by (collection, document, version).
+ * batch as its document, published right after the commit, and then deleted in batched
+ * commits: deletion marks it published and keeps the outbox small. The sweeper publishes what
+ * a crash or a Pub/Sub outage left behind, oldest first, one document's events in order.
+ * Publishing can repeat an event (a crash before the deletion); consumers deduplicate by
+ * (collection, document, version).
  */
 export class Outbox {
   readonly #db: Firestore;
@@ -51,7 +50,7 @@ export class Outbox {
   readonly #blocked = new Set<string>();
   readonly #published: DocumentReference[] = [];
   readonly #inFlight = new Set<Promise<void>>();
-  #markTimer: NodeJS.Timeout | undefined;
+  #flushTimer: NodeJS.Timeout | undefined;
 
   constructor(db: Firestore, publisher: Publisher, logger: Logger, options: OutboxOptions) {
     this.#db = db;
@@ -72,7 +71,6 @@ export class Outbox {
       event,
       ordering_key: orderingKeyOf(event),
       created_at: FieldValue.serverTimestamp(),
-      published_at: null,
     });
     return ref;
   }
@@ -84,7 +82,7 @@ export class Outbox {
     const work = this.#publisher
       .publish(realtimeUpdates, { ...event, timestamp: committedAt.toDate().toISOString() })
       .then(
-        () => this.#markLater(ref),
+        () => this.#donePublishing(ref),
         (error: unknown) => {
           this.#blocked.add(key);
           this.#logger.warn("publishing an event failed; the sweeper will retry it", {
@@ -106,22 +104,13 @@ export class Outbox {
     const outbox = this.#db.collection(outboxCollection);
     const cutoff = Timestamp.fromMillis(Date.now() - this.#options.sweepAgeMs);
     const stale = await withDeadline("firestore.outbox.sweep", this.#options.deadlineMs, () =>
-      outbox
-        .where("published_at", "==", null)
-        .where("created_at", "<=", cutoff)
-        .orderBy("created_at")
-        .limit(500)
-        .get(),
+      outbox.where("created_at", "<=", cutoff).orderBy("created_at").limit(500).get(),
     );
     const blocked = [...this.#blocked];
     const perKey = await Promise.all(
       blocked.map((key) =>
         withDeadline("firestore.outbox.sweep", this.#options.deadlineMs, () =>
-          outbox
-            .where("ordering_key", "==", key)
-            .where("published_at", "==", null)
-            .orderBy("created_at")
-            .get(),
+          outbox.where("ordering_key", "==", key).orderBy("created_at").get(),
         ),
       ),
     );
@@ -157,14 +146,14 @@ export class Outbox {
             this.#logger.warn("sweeper could not publish; will retry", { error, key });
             return;
           }
-          this.#markLater(entry.ref);
+          this.#donePublishing(entry.ref);
           count++;
         }
         if (blocked.includes(key)) this.#blocked.delete(key);
       }),
     );
     if (count > 0) this.#logger.info("sweeper published events", { count });
-    await this.flushMarks();
+    await this.flushPublished();
     return count;
   }
 
@@ -186,37 +175,41 @@ export class Outbox {
     };
   }
 
-  /** Waits for background publishes and writes their marks. */
+  /** Waits for background publishes and deletes their entries. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#inFlight]);
-    await this.flushMarks();
+    await this.flushPublished();
   }
 
-  /** Marks the published entries queued so far, in one commit per 500. */
-  async flushMarks(): Promise<void> {
-    clearTimeout(this.#markTimer);
-    this.#markTimer = undefined;
+  /** Deletes the published entries queued so far, in one commit per 500. */
+  async flushPublished(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     while (this.#published.length > 0) {
       const refs = this.#published.splice(0, 500);
       const batch = this.#db.batch();
-      const expireAt = Timestamp.fromMillis(
-        Date.now() + (this.#options.retentionDays ?? 7) * 86_400_000,
-      );
-      for (const ref of refs)
-        batch.update(ref, { published_at: FieldValue.serverTimestamp(), expire_at: expireAt });
+      for (const ref of refs) batch.delete(ref);
       try {
-        await withDeadline("firestore.outbox.mark", this.#options.deadlineMs, () => batch.commit());
+        await withDeadline("firestore.outbox.delete", this.#options.deadlineMs, () =>
+          batch.commit(),
+        );
       } catch (error) {
-        // Unmarked entries are republished by the sweeper; consumers deduplicate.
-        this.#logger.warn("marking published events failed", { error, count: refs.length });
+        // Entries left are republished by the sweeper; consumers deduplicate.
+        this.#logger.warn("deleting published outbox entries failed", {
+          error,
+          count: refs.length,
+        });
       }
     }
   }
 
-  #markLater(ref: DocumentReference): void {
+  #donePublishing(ref: DocumentReference): void {
     this.#published.push(ref);
-    if (this.#published.length >= 500) void this.flushMarks();
+    if (this.#published.length >= 500) void this.flushPublished();
     else
-      this.#markTimer ??= setTimeout(() => void this.flushMarks(), this.#options.markDelayMs ?? 50);
+      this.#flushTimer ??= setTimeout(
+        () => void this.flushPublished(),
+        this.#options.flushDelayMs ?? 50,
+      );
   }
 }

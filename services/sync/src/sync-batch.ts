@@ -1,8 +1,7 @@
-import { AppError, isRetryable } from "@syncstack/shared";
+import { AppError, isRetryable, userOf } from "@syncstack/shared";
 import type { RequestHandler } from "express";
-import { userOf } from "./auth.ts";
 import { limits, parseChange } from "./validation.ts";
-import { type WriterDeps, writeDocument } from "./write-document.ts";
+import type { DocumentWriter } from "./write-document.ts";
 
 /** The outcome of one change of a batch. */
 export type BatchItemResult =
@@ -21,7 +20,7 @@ const concurrency = 16;
  * its own status; a temporary failure is marked retryable, a permanent one is not. Changes to
  * the same document are applied in the order given.
  */
-export function syncBatch(deps: WriterDeps): RequestHandler {
+export function syncBatch(writer: DocumentWriter): RequestHandler {
   return async (request, response) => {
     const changes: unknown = (request.body as { changes?: unknown } | undefined)?.changes;
     if (!Array.isArray(changes))
@@ -45,7 +44,7 @@ export function syncBatch(deps: WriterDeps): RequestHandler {
     const apply = async (index: number) => {
       try {
         const change = parseChange(changes[index]);
-        const result = await writeDocument(deps, change, {
+        const result = await writer.write(change, {
           uid,
           expectedVersion: change.expected_version,
         });

@@ -1,8 +1,7 @@
-import { AppError } from "@syncstack/shared";
+import { AppError, userOf } from "@syncstack/shared";
 import type { Request, RequestHandler } from "express";
-import { userOf } from "./auth.ts";
 import { parseChange } from "./validation.ts";
-import { requestHash, type WriterDeps, writeDocument } from "./write-document.ts";
+import { type DocumentWriter, requestHash } from "./write-document.ts";
 
 /** The expected version from `If-Match` (a number, optionally quoted) or the body. */
 export function expectedVersionOf(
@@ -38,11 +37,11 @@ export function idempotencyKeyOf(request: Request): string | undefined {
 }
 
 /** `POST /v1/sync`: merge-writes one document and publishes its change event. */
-export function syncDocument(deps: WriterDeps): RequestHandler {
+export function syncDocument(writer: DocumentWriter): RequestHandler {
   return async (request, response) => {
     const change = parseChange(request.body);
     const key = idempotencyKeyOf(request);
-    const result = await writeDocument(deps, change, {
+    const result = await writer.write(change, {
       uid: userOf(request).uid,
       expectedVersion: expectedVersionOf(request, change.expected_version),
       idempotency: key ? { key, requestHash: requestHash(request.body) } : undefined,

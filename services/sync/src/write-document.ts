@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import {
+  type DocumentReference,
   type DocumentSnapshot,
   FieldPath,
   FieldValue,
@@ -8,6 +9,7 @@ import {
 } from "@google-cloud/firestore";
 import { AppError, withDeadline } from "@syncstack/shared";
 import { leafPaths } from "./field-paths.ts";
+import { type KnownState, KnownVersions } from "./known-versions.ts";
 import type { Outbox, PendingEvent } from "./outbox.ts";
 import type { Change } from "./validation.ts";
 
@@ -44,73 +46,128 @@ export interface ReplayedResult {
   body: unknown;
 }
 
-export interface WriterDeps {
-  firestore: Firestore;
-  outbox: Outbox;
-  deadlineMs: number;
-}
-
 /** Stable hash of a request body, to tell a retry from a different request under the same key. */
 export function requestHash(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("hex");
 }
 
 /**
- * Applies one change: reads the document (and the idempotency record) in one call, then
- * commits the deep-merged document with the next version, its outbox entry and the
- * idempotency record in one write batch with a precondition on the document's update time.
- * A concurrent writer makes the precondition fail and the change is retried on the new
- * state; no transaction holds a lock. One commit per request; the event is published
- * after the commit.
+ * Applies changes with one commit each and no transaction: the deep-merged document with the
+ * next version, its outbox entry and the idempotency record go in one write batch whose
+ * precondition is the state the version was computed from (the document does not exist, or
+ * it was last updated at a known time). That state comes from what this instance last wrote,
+ * or is guessed absent for a document it has not seen; only when the precondition fails is
+ * the document read (with the idempotency record, in one call) and the change retried. A
+ * concurrent writer thus costs a retry, never a lock. The event is published after commit.
  */
-export async function writeDocument(
-  deps: WriterDeps,
-  change: Change,
-  options: WriteOptions,
-): Promise<SyncResult | ReplayedResult> {
-  const { firestore: db } = deps;
-  const docRef = db.collection(change.collection).doc(change.document);
-  const idemRef = options.idempotency
-    ? db.collection(idempotencyCollection).doc(requestHash([options.uid, options.idempotency.key]))
-    : undefined;
+export class DocumentWriter {
+  readonly #db: Firestore;
+  readonly #outbox: Outbox;
+  readonly #deadlineMs: number;
+  readonly #known = new KnownVersions(50_000);
 
-  for (let attempt = 1; ; attempt++) {
-    const [current, seen] = await withDeadline("firestore.getAll sync", deps.deadlineMs, () =>
-      idemRef ? db.getAll(docRef, idemRef) : db.getAll(docRef),
-    );
-    if (seen?.exists) return replay(seen, options);
-    if (!current) throw new AppError("internal", "document read returned nothing");
+  constructor(db: Firestore, outbox: Outbox, deadlineMs: number) {
+    this.#db = db;
+    this.#outbox = outbox;
+    this.#deadlineMs = deadlineMs;
+  }
 
-    const currentVersion = current.exists ? Number(current.get("version") ?? 0) : 0;
-    if (options.expectedVersion !== undefined && options.expectedVersion !== currentVersion) {
-      throw new AppError(
-        "conflict",
-        `expected version ${options.expectedVersion} but the document is at version ${currentVersion}`,
-        {
-          details: { current_version: currentVersion },
-          retryable: false,
-        },
-      );
+  /** Writes one change; resolves with the answer, or the stored one for a replayed request. */
+  async write(change: Change, options: WriteOptions): Promise<SyncResult | ReplayedResult> {
+    const docRef = this.#db.collection(change.collection).doc(change.document);
+    const idemRef = options.idempotency
+      ? this.#db
+          .collection(idempotencyCollection)
+          .doc(requestHash([options.uid, options.idempotency.key]))
+      : undefined;
+    const remembered = this.#known.get(docRef.path) ?? { version: 0 };
+    // A guess is only trusted where being wrong costs a failed commit, not a wrong answer.
+    let state: KnownState | undefined =
+      options.expectedVersion === undefined || options.expectedVersion === remembered.version
+        ? remembered
+        : undefined;
+
+    for (let attempt = 1; ; attempt++) {
+      if (!state) {
+        const read = await this.#read(docRef, idemRef);
+        if (read.replay) return replay(read.replay, options);
+        state = read.state;
+        if (options.expectedVersion !== undefined && options.expectedVersion !== state.version) {
+          throw new AppError(
+            "conflict",
+            `expected version ${options.expectedVersion} but the document is at version ${state.version}`,
+            { details: { current_version: state.version }, retryable: false },
+          );
+        }
+      }
+      try {
+        return await this.#commit(docRef, idemRef, change, options, state);
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw asUnavailable(error);
+        this.#known.delete(docRef.path);
+        const guessed = state !== undefined && attempt === 1 && !("read" in state);
+        state = undefined;
+        if (guessed) continue;
+        if (attempt >= maxAttempts) {
+          throw new AppError(
+            "unavailable",
+            "the document is being written by others at the same time; retry",
+            {
+              cause: error,
+            },
+          );
+        }
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 5)),
+        );
+      }
     }
-    const op = current.exists ? ("update" as const) : ("create" as const);
+  }
+
+  async #read(
+    docRef: DocumentReference,
+    idemRef: DocumentReference | undefined,
+  ): Promise<{ state: KnownState & { read: true }; replay?: DocumentSnapshot }> {
+    const [current, seen] = await withDeadline("firestore.getAll sync", this.#deadlineMs, () =>
+      idemRef ? this.#db.getAll(docRef, idemRef) : this.#db.getAll(docRef),
+    );
+    if (seen?.exists) return { state: { version: 0, read: true }, replay: seen };
+    if (!current?.exists || !current.updateTime) return { state: { version: 0, read: true } };
+    return {
+      state: {
+        version: Number(current.get("version") ?? 0),
+        updateTime: current.updateTime,
+        read: true,
+      },
+    };
+  }
+
+  async #commit(
+    docRef: DocumentReference,
+    idemRef: DocumentReference | undefined,
+    change: Change,
+    options: WriteOptions,
+    state: KnownState,
+  ): Promise<SyncResult> {
+    const op = state.updateTime ? ("update" as const) : ("create" as const);
     const event: PendingEvent = {
       collection: change.collection,
       document: change.document,
       op,
-      version: currentVersion + 1,
+      version: state.version + 1,
       source: change.source ?? "unknown",
       uid: options.uid,
     };
-
-    const batch = db.batch();
-    if (current.exists && current.updateTime) {
+    const batch = this.#db.batch();
+    if (state.updateTime) {
       const fields: unknown[] = [];
       for (const [path, value] of leafPaths(change.data, ["data"])) fields.push(path, value);
       fields.push(new FieldPath("version"), event.version);
       fields.push(new FieldPath("sync_source"), event.source);
       fields.push(new FieldPath("updated_at"), FieldValue.serverTimestamp());
       const [first, firstValue, ...rest] = fields as [FieldPath, unknown, ...unknown[]];
-      batch.update(docRef, first, firstValue, ...rest, { lastUpdateTime: current.updateTime });
+      batch.update(docRef, first, firstValue, ...rest, { lastUpdateTime: state.updateTime });
     } else {
       batch.create(docRef, {
         data: change.data,
@@ -120,7 +177,7 @@ export async function writeDocument(
         updated_at: FieldValue.serverTimestamp(),
       });
     }
-    const entry = deps.outbox.add(batch, event);
+    const entry = this.#outbox.add(batch, event);
     const pending: Omit<SyncResult, "updated_at"> = {
       success: true,
       message: "Data synchronized successfully",
@@ -138,30 +195,13 @@ export async function writeDocument(
         expire_at: Timestamp.fromMillis(Date.now() + 86_400_000),
       });
     }
-
-    try {
-      const [written] = await withDeadline("firestore.commit sync", deps.deadlineMs, () =>
-        batch.commit(),
-      );
-      const committedAt = written?.writeTime ?? Timestamp.now();
-      deps.outbox.published(entry, event, committedAt);
-      return { ...pending, updated_at: committedAt.toDate().toISOString() };
-    } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw asUnavailable(error);
-      if (attempt >= maxAttempts) {
-        throw new AppError(
-          "unavailable",
-          "the document is being written by others at the same time; retry",
-          {
-            cause: error,
-          },
-        );
-      }
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 5)),
-      );
-    }
+    const [written] = await withDeadline("firestore.commit sync", this.#deadlineMs, () =>
+      batch.commit(),
+    );
+    const committedAt = written?.writeTime ?? Timestamp.now();
+    this.#known.set(docRef.path, { version: event.version, updateTime: committedAt });
+    this.#outbox.published(entry, event, committedAt);
+    return { ...pending, updated_at: committedAt.toDate().toISOString() };
   }
 }
 

@@ -47,7 +47,7 @@ export async function provisionTopology(
       const created = await ignoreExists(
         pubsub.createSubscription(topic.name, name, {
           ackDeadlineSeconds: spec.ackDeadlineSeconds,
-          enableMessageOrdering: topic.orderingKey !== undefined,
+          enableMessageOrdering: topic.orderingKey !== undefined && spec.ordered !== false,
           retryPolicy: {
             minimumBackoff: { seconds: topic.retry.minBackoffSeconds },
             maximumBackoff: { seconds: topic.retry.maxBackoffSeconds },

@@ -20,6 +20,12 @@ export interface SubscriptionSpec {
   ackDeadlineSeconds: number;
   /** A Pub/Sub filter on attributes; the shared layer applies it too (the emulator does not). */
   filter?: string;
+  /**
+   * Deliver messages of one ordering key in order. Costs throughput (one key at a time per
+   * subscriber; the emulator slows sharply with many keys), so a consumer whose effects do
+   * not depend on order (counters, max of timestamps) leaves it off.
+   */
+  ordered?: boolean;
   /** Streaming-pull flow control: messages handled at once by one instance. */
   maxInFlight?: number;
 }

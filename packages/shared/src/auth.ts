@@ -1,6 +1,7 @@
 import { createPublicKey, type JsonWebKey, type KeyObject, verify } from "node:crypto";
-import { AppError } from "@syncstack/shared";
 import type { RequestHandler } from "express";
+import type { BaseConfig } from "./config.ts";
+import { AppError } from "./errors.ts";
 
 /** The caller a verified Firebase ID token names. */
 export interface AuthUser {
@@ -140,4 +141,19 @@ export function userOf(request: object): AuthUser {
   const user = users.get(request);
   if (!user) throw new AppError("internal", "route is missing requireUser");
   return user;
+}
+
+/** The token verifier the configuration asks for; emulator tokens are refused on Cloud Run. */
+export function tokenVerifierFor(
+  config: Pick<BaseConfig, "GOOGLE_CLOUD_PROJECT" | "FIREBASE_AUTH_EMULATOR_HOST" | "K_SERVICE">,
+): TokenVerifier {
+  if (config.FIREBASE_AUTH_EMULATOR_HOST === undefined) {
+    return googleTokenVerifier(config.GOOGLE_CLOUD_PROJECT);
+  }
+  if (config.K_SERVICE !== undefined) {
+    throw new Error(
+      "FIREBASE_AUTH_EMULATOR_HOST must not be set on Cloud Run: it makes unsigned tokens valid",
+    );
+  }
+  return emulatorTokenVerifier(config.GOOGLE_CLOUD_PROJECT);
 }

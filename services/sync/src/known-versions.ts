@@ -1,0 +1,42 @@
+import type { Timestamp } from "@google-cloud/firestore";
+
+/** What a writer believes about a document: its version and last update time (absent: no document). */
+export interface KnownState {
+  version: number;
+  updateTime?: Timestamp;
+}
+
+/**
+ * The state of documents this instance wrote last, bounded by least-recent use. A stale
+ * entry is harmless: the write's precondition fails and the document is read.
+ */
+export class KnownVersions {
+  readonly #entries = new Map<string, KnownState>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  get(path: string): KnownState | undefined {
+    const state = this.#entries.get(path);
+    if (state) {
+      this.#entries.delete(path);
+      this.#entries.set(path, state);
+    }
+    return state;
+  }
+
+  set(path: string, state: KnownState): void {
+    this.#entries.delete(path);
+    this.#entries.set(path, state);
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  delete(path: string): void {
+    this.#entries.delete(path);
+  }
+}

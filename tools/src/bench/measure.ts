@@ -1,0 +1,61 @@
+/** Latency percentiles and throughput of one load phase. */
+export interface PhaseResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** The value below which `fraction` of the sorted samples fall. */
+export function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+/**
+ * Runs `operation` from `concurrency` workers for `seconds` (after a short warm-up that is
+ * not counted) and reports throughput and latency. Each call gets a unique sequence number.
+ */
+export async function runPhase(
+  concurrency: number,
+  seconds: number,
+  operation: (sequence: number) => Promise<void>,
+  warmupSeconds = 0.5,
+): Promise<PhaseResult> {
+  let sequence = 0;
+  const warmupEnd = performance.now() + warmupSeconds * 1_000;
+  const end = warmupEnd + seconds * 1_000;
+  const latencies: number[] = [];
+  let errors = 0;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const started = performance.now();
+      const counted = started >= warmupEnd;
+      try {
+        await operation(sequence++);
+        if (counted) latencies.push(performance.now() - started);
+      } catch {
+        if (counted) errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+  };
+}
+
+/** Formats a number for a table: integers plain, small values with one decimal. */
+export function fmt(value: number): string {
+  if (!Number.isFinite(value)) return "n/a";
+  return value >= 100 ? Math.round(value).toLocaleString("en-US") : value.toFixed(1);
+}
