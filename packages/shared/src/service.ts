@@ -108,7 +108,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     handleSignals: true,
     onShutdown: async () => {
       await Promise.allSettled([...pulls.map((pull) => pull.close()), stopBackground?.()]);
-      await context.publisher.flush();
+      await context.publisher.close();
       await closeClients(context);
       await telemetry.shutdown();
     },

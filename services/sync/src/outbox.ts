@@ -59,26 +59,32 @@ export class Outbox {
     this.#options = options;
   }
 
-  /** Adds the entry for `event` to the batch that writes its document. */
-  add(batch: WriteBatch, event: PendingEvent): DocumentReference {
+  /** Where the entry for `event` is kept; the id orders a document's entries by version. */
+  entryRef(event: PendingEvent): DocumentReference {
     const id = createHash("sha256")
       .update(`${event.collection}\u0000${event.document}`)
       .digest("hex");
-    const ref = this.#db
+    return this.#db
       .collection(outboxCollection)
       .doc(`${id.slice(0, 40)}-${String(event.version).padStart(12, "0")}`);
+  }
+
+  /** Adds the entry for `event` to the batch that writes its document. */
+  add(batch: WriteBatch, ref: DocumentReference, event: PendingEvent): void {
     batch.create(ref, {
       event,
       ordering_key: orderingKeyOf(event),
       created_at: FieldValue.serverTimestamp(),
     });
-    return ref;
   }
 
-  /** Publishes a committed entry in the background; a failure leaves it to the sweeper. */
-  published(ref: DocumentReference, event: PendingEvent, committedAt: Timestamp): void {
+  /**
+   * Publishes a committed entry; never rejects: a failure leaves it to the sweeper. The
+   * request waits for it, which keeps the event backlog bounded under load.
+   */
+  published(ref: DocumentReference, event: PendingEvent, committedAt: Timestamp): Promise<void> {
     const key = orderingKeyOf(event);
-    if (this.#blocked.has(key)) return;
+    if (this.#blocked.has(key)) return Promise.resolve();
     const work = this.#publisher
       .publish(realtimeUpdates, { ...event, timestamp: committedAt.toDate().toISOString() })
       .then(
@@ -93,6 +99,7 @@ export class Outbox {
       );
     this.#inFlight.add(work);
     void work.finally(() => this.#inFlight.delete(work));
+    return work;
   }
 
   /**

@@ -72,6 +72,7 @@ after(async () => {
   await events.close();
   await service.outbox.drain();
   await server.close();
+  await ctx.publisher.close();
   await ctx.pubsub.close();
   await ctx.firestore.terminate();
 });
@@ -270,9 +271,10 @@ describe("POST /v1/sync", () => {
   });
 
   test("two instances writing one document alternately keep versions exact (stale knowledge is re-read)", async () => {
-    const other = syncService(
-      createServiceContext("sync", config(), { logger: memoryLogger(projectId).logger }),
-    );
+    const otherCtx = createServiceContext("sync", config(), {
+      logger: memoryLogger(projectId).logger,
+    });
+    const other = syncService(otherCtx);
     const otherServer = await listen(createServiceApp(ctx, other));
     const via = (url: string, data: object) =>
       fetch(`${url}/v1/sync`, {
@@ -307,6 +309,7 @@ describe("POST /v1/sync", () => {
       });
     } finally {
       await other.outbox.drain();
+      await otherCtx.publisher.close();
       await otherServer.close();
     }
   });
@@ -362,6 +365,7 @@ describe("the outbox", () => {
       await down.outbox.drain();
     } finally {
       await downServer.close();
+      await downCtx.publisher.close();
       await deadPubsub.close();
     }
     const pending = await ctx.firestore.collection(outboxCollection).get();
@@ -386,7 +390,7 @@ describe("the outbox", () => {
       createServiceContext("sync", config(), { logger: memoryLogger(projectId).logger }),
     );
     // The process dies right after the commit: nothing is published.
-    crashing.outbox.published = () => {};
+    crashing.outbox.published = async () => {};
     const crashServer = await listen(createServiceApp(ctx, crashing));
     for (const version of [1, 2, 3]) {
       const response = await fetch(`${crashServer.url}/v1/sync`, {

@@ -6,9 +6,11 @@ import {
   FieldValue,
   type Firestore,
   Timestamp,
+  type WriteBatch,
 } from "@google-cloud/firestore";
 import { AppError, withDeadline } from "@syncstack/shared";
 import { leafPaths } from "./field-paths.ts";
+import { conflictCodes, GroupCommit } from "./group-commit.ts";
 import { type KnownState, KnownVersions } from "./known-versions.ts";
 import type { Outbox, PendingEvent } from "./outbox.ts";
 import type { Change } from "./validation.ts";
@@ -16,8 +18,6 @@ import type { Change } from "./validation.ts";
 /** Internal collection of answered idempotent requests. */
 export const idempotencyCollection = "_idempotency";
 
-const FAILED_PRECONDITION = 9;
-const ALREADY_EXISTS = 6;
 const maxAttempts = 8;
 
 /** What the ingress answers for one applied change. */
@@ -52,7 +52,8 @@ export function requestHash(value: unknown): string {
 }
 
 /**
- * Applies changes with one commit each and no transaction: the deep-merged document with the
+ * Applies changes with at most one commit each (concurrent ones share commits) and no
+ * transaction: the deep-merged document with the
  * next version, its outbox entry and the idempotency record go in one write batch whose
  * precondition is the state the version was computed from (the document does not exist, or
  * it was last updated at a known time). That state comes from what this instance last wrote,
@@ -65,11 +66,13 @@ export class DocumentWriter {
   readonly #outbox: Outbox;
   readonly #deadlineMs: number;
   readonly #known = new KnownVersions(50_000);
+  readonly #commits: GroupCommit;
 
   constructor(db: Firestore, outbox: Outbox, deadlineMs: number) {
     this.#db = db;
     this.#outbox = outbox;
     this.#deadlineMs = deadlineMs;
+    this.#commits = new GroupCommit(db, { deadlineMs });
   }
 
   /** Writes one change; resolves with the answer, or the stored one for a replayed request. */
@@ -104,7 +107,7 @@ export class DocumentWriter {
         return await this.#commit(docRef, idemRef, change, options, state);
       } catch (error) {
         const code = (error as { code?: number }).code;
-        if (code !== FAILED_PRECONDITION && code !== ALREADY_EXISTS) throw asUnavailable(error);
+        if (code === undefined || !conflictCodes.has(code)) throw asUnavailable(error);
         this.#known.delete(docRef.path);
         const guessed = state !== undefined && attempt === 1 && !("read" in state);
         state = undefined;
@@ -159,25 +162,6 @@ export class DocumentWriter {
       source: change.source ?? "unknown",
       uid: options.uid,
     };
-    const batch = this.#db.batch();
-    if (state.updateTime) {
-      const fields: unknown[] = [];
-      for (const [path, value] of leafPaths(change.data, ["data"])) fields.push(path, value);
-      fields.push(new FieldPath("version"), event.version);
-      fields.push(new FieldPath("sync_source"), event.source);
-      fields.push(new FieldPath("updated_at"), FieldValue.serverTimestamp());
-      const [first, firstValue, ...rest] = fields as [FieldPath, unknown, ...unknown[]];
-      batch.update(docRef, first, firstValue, ...rest, { lastUpdateTime: state.updateTime });
-    } else {
-      batch.create(docRef, {
-        data: change.data,
-        version: event.version,
-        sync_source: event.source,
-        created_at: FieldValue.serverTimestamp(),
-        updated_at: FieldValue.serverTimestamp(),
-      });
-    }
-    const entry = this.#outbox.add(batch, event);
     const pending: Omit<SyncResult, "updated_at"> = {
       success: true,
       message: "Data synchronized successfully",
@@ -186,21 +170,39 @@ export class DocumentWriter {
       op,
       version: event.version,
     };
-    if (idemRef && options.idempotency) {
-      batch.create(idemRef, {
-        request_hash: options.idempotency.requestHash,
-        status: 200,
-        body: pending,
-        created_at: FieldValue.serverTimestamp(),
-        expire_at: Timestamp.fromMillis(Date.now() + 86_400_000),
-      });
-    }
-    const [written] = await withDeadline("firestore.commit sync", this.#deadlineMs, () =>
-      batch.commit(),
-    );
-    const committedAt = written?.writeTime ?? Timestamp.now();
+    const entry = this.#outbox.entryRef(event);
+    const add = (batch: WriteBatch) => {
+      if (state.updateTime) {
+        const fields: unknown[] = [];
+        for (const [path, value] of leafPaths(change.data, ["data"])) fields.push(path, value);
+        fields.push(new FieldPath("version"), event.version);
+        fields.push(new FieldPath("sync_source"), event.source);
+        fields.push(new FieldPath("updated_at"), FieldValue.serverTimestamp());
+        const [first, firstValue, ...rest] = fields as [FieldPath, unknown, ...unknown[]];
+        batch.update(docRef, first, firstValue, ...rest, { lastUpdateTime: state.updateTime });
+      } else {
+        batch.create(docRef, {
+          data: change.data,
+          version: event.version,
+          sync_source: event.source,
+          created_at: FieldValue.serverTimestamp(),
+          updated_at: FieldValue.serverTimestamp(),
+        });
+      }
+      this.#outbox.add(batch, entry, event);
+      if (idemRef && options.idempotency) {
+        batch.create(idemRef, {
+          request_hash: options.idempotency.requestHash,
+          status: 200,
+          body: pending,
+          created_at: FieldValue.serverTimestamp(),
+          expire_at: Timestamp.fromMillis(Date.now() + 86_400_000),
+        });
+      }
+    };
+    const committedAt = await this.#commits.commit(docRef.path, idemRef ? 3 : 2, add);
     this.#known.set(docRef.path, { version: event.version, updateTime: committedAt });
-    this.#outbox.published(entry, event, committedAt);
+    await this.#outbox.published(entry, event, committedAt);
     return { ...pending, updated_at: committedAt.toDate().toISOString() };
   }
 }

@@ -15,7 +15,7 @@ export interface BenchEnv {
 }
 
 const projectId = "demo-bench-sync";
-const levels = [1, 8, 32];
+const levels = (process.env.BENCH_LEVELS ?? "1,8,32").split(",").map(Number);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 5);
 const payload = (n: number) => ({
   title: `note ${n}`,

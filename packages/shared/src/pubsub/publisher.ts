@@ -5,6 +5,7 @@ import { withDeadline } from "../deadline.ts";
 import { AppError } from "../errors.ts";
 import { tracer } from "../telemetry.ts";
 import { schemaVersionAttribute, type TopicSpec } from "../topics/topic.ts";
+import { KeyedBatcher } from "./keyed-batcher.ts";
 
 export interface PublisherOptions {
   /** Deadline of one publish, batching window included. */
@@ -17,15 +18,23 @@ export interface PublishOptions {
   attributes?: Record<string, string>;
 }
 
-/** Publishes validated, traced messages; one long-lived batching publisher per topic. */
+/**
+ * Publishes validated, traced messages through long-lived batching publishers: one per topic
+ * for unordered messages, one shared across keys for messages with ordering keys.
+ */
 export class Publisher {
   readonly #pubsub: PubSub;
   readonly #options: PublisherOptions;
   readonly #topics = new Map<string, Topic>();
+  readonly #keyed: KeyedBatcher;
 
   constructor(pubsub: PubSub, options: PublisherOptions) {
     this.#pubsub = pubsub;
     this.#options = options;
+    this.#keyed = new KeyedBatcher(pubsub, {
+      deadlineMs: options.deadlineMs,
+      maxMilliseconds: options.maxBatchMilliseconds ?? 5,
+    });
   }
 
   /**
@@ -73,16 +82,15 @@ export class Publisher {
     });
     const traced = { ...attributes };
     propagation.inject(trace.setSpan(context.active(), span), traced);
-    const topic = this.#topic(topicName, orderingKey !== undefined);
     try {
       const id = await withDeadline(`pubsub.publish ${topicName}`, this.#options.deadlineMs, () =>
-        topic.publishMessage({ data, attributes: traced, ...(orderingKey ? { orderingKey } : {}) }),
+        orderingKey
+          ? this.#keyed.publish(topicName, data, traced, orderingKey)
+          : this.#topic(topicName).publishMessage({ data, attributes: traced }),
       );
       span.setAttribute("messaging.message.id", id);
       return id;
     } catch (error) {
-      // A failed publish pauses its ordering key until resumed; the caller (or the outbox) retries.
-      if (orderingKey) topic.resumePublishing(orderingKey);
       span.setStatus({ code: SpanStatusCode.ERROR });
       throw error instanceof AppError
         ? error
@@ -94,18 +102,25 @@ export class Publisher {
 
   /** Sends every batched message now. */
   async flush(): Promise<void> {
-    await Promise.all([...this.#topics.values()].map((topic) => topic.flush()));
+    await Promise.all([
+      ...[...this.#topics.values()].map((topic) => topic.flush()),
+      this.#keyed.flush(),
+    ]);
   }
 
-  #topic(name: string, ordered: boolean): Topic {
-    const key = `${name}${ordered ? "#ordered" : ""}`;
-    let topic = this.#topics.get(key);
+  /** Flushes and releases the publisher's own client. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#keyed.close();
+  }
+
+  #topic(name: string): Topic {
+    let topic = this.#topics.get(name);
     if (!topic) {
       topic = this.#pubsub.topic(name, {
-        messageOrdering: ordered,
         batching: { maxMessages: 100, maxMilliseconds: this.#options.maxBatchMilliseconds ?? 5 },
       });
-      this.#topics.set(key, topic);
+      this.#topics.set(name, topic);
     }
     return topic;
   }

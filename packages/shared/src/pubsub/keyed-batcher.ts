@@ -1,0 +1,149 @@
+import { type PubSub, v1 } from "@google-cloud/pubsub";
+
+interface Pending {
+  data: Buffer;
+  attributes: Record<string, string>;
+  orderingKey: string;
+  resolve: (messageId: string) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface KeyedBatcherOptions {
+  deadlineMs: number;
+  maxMessages?: number;
+  maxMilliseconds?: number;
+}
+
+/**
+ * Publishes messages that carry ordering keys in shared requests. The client library sends
+ * each key's messages in a request of their own, which with many keys (one per document)
+ * means one request per message. Here a request holds many keys; order within a key is kept
+ * because a key is never in two requests at once, and a failed request fails the messages of
+ * its keys that wait behind it, so nothing of that key is published out of order.
+ */
+export class KeyedBatcher {
+  readonly #pubsub: PubSub;
+  #client: Promise<v1.PublisherClient> | undefined;
+  readonly #options: Required<KeyedBatcherOptions>;
+  readonly #projectId: string;
+  readonly #queues = new Map<string, Pending[]>();
+  readonly #busyKeys = new Map<string, Set<string>>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(pubsub: PubSub, options: KeyedBatcherOptions) {
+    this.#pubsub = pubsub;
+    this.#projectId = pubsub.projectId;
+    this.#options = { maxMessages: 500, maxMilliseconds: 5, ...options };
+  }
+
+  /** Queues one message; resolves with its id once the request holding it succeeded. */
+  publish(
+    topic: string,
+    data: Buffer,
+    attributes: Record<string, string>,
+    orderingKey: string,
+  ): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const queue = this.#queues.get(topic) ?? [];
+      queue.push({ data, attributes, orderingKey, resolve, reject });
+      this.#queues.set(topic, queue);
+      if (queue.length >= this.#options.maxMessages) this.#flushTopic(topic);
+      else this.#timer ??= setTimeout(() => this.#flushAll(), this.#options.maxMilliseconds);
+    });
+  }
+
+  /** Sends everything queued and waits for the requests in flight. */
+  async flush(): Promise<void> {
+    while (this.#inFlight.size > 0 || [...this.#queues.values()].some((q) => q.length > 0)) {
+      this.#flushAll();
+      await Promise.allSettled([...this.#inFlight]);
+    }
+  }
+
+  /** Closes the underlying client, if one was opened. */
+  async close(): Promise<void> {
+    await this.flush();
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await (await client).close();
+  }
+
+  #connect(): Promise<v1.PublisherClient> {
+    this.#client ??= this.#pubsub
+      .getClientConfig()
+      .then(
+        (config) =>
+          new v1.PublisherClient(config as ConstructorParameters<typeof v1.PublisherClient>[0]),
+      );
+    return this.#client;
+  }
+
+  #flushAll(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const topic of this.#queues.keys()) this.#flushTopic(topic);
+  }
+
+  #flushTopic(topic: string): void {
+    const queue = this.#queues.get(topic) ?? [];
+    const busy = this.#busyKeys.get(topic) ?? new Set<string>();
+    this.#busyKeys.set(topic, busy);
+    const batch: Pending[] = [];
+    const waiting: Pending[] = [];
+    const taken = new Set<string>();
+    const waitingKeys = new Set<string>();
+    for (const message of queue) {
+      const blocked = busy.has(message.orderingKey) || waitingKeys.has(message.orderingKey);
+      if (blocked || batch.length >= this.#options.maxMessages) {
+        waiting.push(message);
+        waitingKeys.add(message.orderingKey);
+      } else {
+        batch.push(message);
+        taken.add(message.orderingKey);
+      }
+    }
+    this.#queues.set(topic, waiting);
+    if (batch.length === 0) return;
+    for (const key of taken) busy.add(key);
+    const work = this.#send(topic, batch).finally(() => {
+      for (const key of taken) busy.delete(key);
+      if ((this.#queues.get(topic)?.length ?? 0) > 0) this.#flushTopic(topic);
+    });
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  async #send(topic: string, batch: Pending[]): Promise<void> {
+    try {
+      const client = await this.#connect();
+      const [response] = await client.publish(
+        {
+          topic: `projects/${this.#projectId}/topics/${topic}`,
+          messages: batch.map((m) => ({
+            data: m.data,
+            attributes: m.attributes,
+            orderingKey: m.orderingKey,
+          })),
+        },
+        { timeout: this.#options.deadlineMs },
+      );
+      batch.forEach((message, i) => {
+        message.resolve(response.messageIds?.[i] ?? "");
+      });
+    } catch (error) {
+      for (const message of batch) message.reject(error);
+      // Messages of the failed keys that queued behind them must not overtake them.
+      const failedKeys = new Set(batch.map((m) => m.orderingKey));
+      const queue = this.#queues.get(topic) ?? [];
+      this.#queues.set(
+        topic,
+        queue.filter((message) => {
+          if (!failedKeys.has(message.orderingKey)) return true;
+          message.reject(error);
+          return false;
+        }),
+      );
+    }
+  }
+}
