@@ -72,7 +72,8 @@ export class Outbox {
   /** Adds the entry for `event` to the batch that writes its document. */
   add(batch: WriteBatch, ref: DocumentReference, event: PendingEvent): void {
     batch.create(ref, {
-      event,
+      // One string field, not a map: the emulator (and Firestore) index every map field.
+      event: JSON.stringify(event),
       ordering_key: orderingKeyOf(event),
       created_at: FieldValue.serverTimestamp(),
     });
@@ -133,7 +134,11 @@ export class Outbox {
       const entries = byKey.get(key) ?? [];
       // The entry's commit time is its write's commit time: the event's timestamp, as when published live.
       const createdAt = snapshot.createTime ?? (snapshot.get("created_at") as Timestamp);
-      entries.push({ ref: snapshot.ref, event: snapshot.get("event"), createdAt });
+      entries.push({
+        ref: snapshot.ref,
+        event: JSON.parse(snapshot.get("event") as string) as PendingEvent,
+        createdAt,
+      });
       byKey.set(key, entries);
     }
     let count = 0;
