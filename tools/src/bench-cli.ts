@@ -1,13 +1,18 @@
-// `pnpm bench [sync|analytics ...]`: benchmarks against emulators started on free ports.
+// `pnpm bench [sync|analytics|migrate|files ...]`: benchmarks against emulators started on free ports.
 // Figures are ratios against a baseline measured in the same run: this machine is shared.
 
+import { benchFiles } from "./bench/files-bench.ts";
 import { benchSync } from "./bench/sync-bench.ts";
 import { startEmulatorSession } from "./emulator-session.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
 
-const benches: Record<string, (env: { pubsub: string; firestore: string }) => Promise<string>> = {
+const benches: Record<
+  string,
+  (env: { pubsub: string; firestore: string; storage: string }) => Promise<string>
+> = {
   sync: benchSync,
+  files: benchFiles,
 };
 const chosen = process.argv.slice(2);
 const names = chosen.length > 0 ? chosen : Object.keys(benches);

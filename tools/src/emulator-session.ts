@@ -1,3 +1,4 @@
+import { startStorageEmulator } from "@syncstack/storage-emulator";
 import {
   checkEmulatorPrerequisites,
   type RunningEmulator,
@@ -10,6 +11,8 @@ import { freePort } from "./free-port.ts";
 export interface EmulatorSession {
   pubsub: string;
   firestore: string;
+  /** The storage emulator's URL (in memory, notifying the Pub/Sub emulator). */
+  storage: string;
   stop(): Promise<void>;
 }
 
@@ -40,7 +43,16 @@ export async function startEmulatorSession(firestoreHeapMiB = 768): Promise<Emul
         onLog: keep("firestore"),
       }).then(track),
     ]);
-    return { pubsub: pubsub.host, firestore: firestore.host, stop: () => stopAll(started) };
+    const storage = await startStorageEmulator({ port: 0, pubsubEmulatorHost: pubsub.host });
+    return {
+      pubsub: pubsub.host,
+      firestore: firestore.host,
+      storage: storage.url,
+      stop: async () => {
+        await storage.stop();
+        await stopAll(started);
+      },
+    };
   } catch (error) {
     await stopAll(started).catch(() => {});
     throw new Error(`emulators did not start: ${(error as Error).message}\n${logs.join("\n")}`);

@@ -8,10 +8,14 @@ import { type StackOptions, startStack } from "./stack.ts";
 
 // Local processes never reach for the cloud metadata server: nothing may leave loopback.
 process.env.METADATA_SERVER_DETECTION = "none";
+// The stack runs its own storage emulator; @google-cloud/storage prefers this variable over
+// the endpoint it is given, so one inherited from elsewhere must not leak in.
+delete process.env.STORAGE_EMULATOR_HOST;
 
 const defaults = {
   pubsub: 8085,
   firestore: 8080,
+  storage: 4443,
   sync: 8081,
   files: 8082,
   backup: 8083,
@@ -46,6 +50,7 @@ try {
   const ports = {
     pubsub: await port("pubsub"),
     firestore: await port("firestore"),
+    storage: await port("storage"),
     ...Object.fromEntries(
       await Promise.all(serviceNames.map(async (name) => [name, await port(name)])),
     ),
@@ -64,6 +69,7 @@ try {
       "syncstack is up:",
       `  Pub/Sub emulator    ${file.pubsub}`,
       `  Firestore emulator  ${file.firestore}`,
+      `  storage emulator    ${file.storage}`,
       ...serviceNames.map((name) => `  ${`${name} service`.padEnd(19)} ${file.services[name]}`),
       `  endpoints file      ${join(String(values["state-dir"]), "stack.json")}`,
       "Ctrl-C stops everything.",

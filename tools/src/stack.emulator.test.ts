@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Firestore } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
+import { Storage } from "@google-cloud/storage";
 import { deadLetterTopicName, serviceNames, topics } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
 import { freePort } from "./free-port.ts";
@@ -47,7 +49,7 @@ async function processesUsing(ports: number[]): Promise<string[]> {
   return found;
 }
 
-test("the stack command starts everything, provisions the registry, and stops without leftovers", async () => {
+test("the stack command starts everything, provisions the registry, and stops without leftovers", async (t) => {
   const { child, output } = run([
     cli,
     "--free-ports",
@@ -57,6 +59,10 @@ test("the stack command starts everything, provisions the registry, and stops wi
     "demo-stacktest",
   ]);
   const exited = once(child, "exit");
+  // A failing assertion must not leave the stack running.
+  t.after(() => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+  });
   const file = await waitFor(
     "stack.json",
     async () => {
@@ -86,6 +92,26 @@ test("the stack command starts everything, provisions the registry, and stops wi
   assert.ok(pushes.includes(`${file.services.analytics}/pubsub/stats-tick`));
   await pubsub.close();
 
+  // End to end: an upload to the stack's storage becomes a files record through the notification.
+  // The clients prefer the *_EMULATOR_HOST variables (the test runner's emulators) over the
+  // endpoints they are given, so this process talks to the stack's only once they are gone.
+  delete process.env.STORAGE_EMULATOR_HOST;
+  delete process.env.FIRESTORE_EMULATOR_HOST;
+  const storage = new Storage({ projectId: file.projectId, apiEndpoint: file.storage });
+  await storage.bucket(file.buckets.uploads).file("hello.txt").save("hi", { resumable: false });
+  const firestore = new Firestore({ projectId: file.projectId, host: file.firestore, ssl: false });
+  const record = await waitFor(
+    "files record of an upload",
+    async () => {
+      const found = await firestore.collection("files").where("name", "==", "hello.txt").get();
+      return found.docs[0];
+    },
+    30_000,
+  );
+  assert.equal(record.get("processed"), true);
+  assert.equal(record.get("bucket"), file.buckets.uploads);
+  await firestore.terminate();
+
   const triggered = run([trigger, "stats-tick"], { SYNCSTACK_STATE_DIR: stateDir });
   const [triggerCode] = await once(triggered.child, "exit");
   assert.equal(triggerCode, 0, triggered.output.join(""));
@@ -97,8 +123,8 @@ test("the stack command starts everything, provisions the registry, and stops wi
   assert.equal(invalidCode, 2);
   assert.match(invalid.output.join(""), /tick_at/);
 
-  const ports = [file.pubsub, file.firestore, ...Object.values(file.services)].map((url) =>
-    Number(url.split(":").pop()),
+  const ports = [file.pubsub, file.firestore, file.storage, ...Object.values(file.services)].map(
+    (url) => Number(url.split(":").pop()),
   );
   child.kill("SIGTERM");
   const [code] = await exited;

@@ -1,9 +1,12 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PubSub } from "@google-cloud/pubsub";
+import { Storage } from "@google-cloud/storage";
 import {
   createLogger,
+  defaultBucketNames,
   Publisher,
+  provisionBuckets,
   provisionTopology,
   type ServiceName,
   serviceNames,
@@ -24,7 +27,7 @@ import { startScheduler } from "./scheduler.ts";
 /** Ports and options of a local stack; the defaults are CONTRACT.md's. */
 export interface StackOptions {
   projectId: string;
-  ports: { pubsub: number; firestore: number } & Record<ServiceName, number>;
+  ports: { pubsub: number; firestore: number; storage: number } & Record<ServiceName, number>;
   /** Where stack.json (and kept Firestore data) go. */
   stateDir: string;
   /** Keep Firestore data across restarts (export on stop, import on start). */
@@ -37,6 +40,7 @@ export interface StackFile {
   projectId: string;
   pubsub: string;
   firestore: string;
+  storage: string;
   services: Record<ServiceName, string>;
   buckets: { uploads: string; thumbnails: string; backups: string };
 }
@@ -48,6 +52,7 @@ export interface RunningStack {
 }
 
 const colors: Record<string, number> = {
+  storage: 33,
   pubsub: 35,
   firestore: 33,
   sync: 32,
@@ -79,6 +84,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       "Firestore emulator",
       "stop whatever listens there or pass --firestore-port",
     ),
+    assertPortFree(
+      ports.storage,
+      "storage emulator",
+      "stop whatever listens there or pass --storage-port",
+    ),
     ...serviceNames.map((name) =>
       assertPortFree(
         ports[name],
@@ -92,9 +102,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const services: ManagedProcess[] = [];
   let stopScheduler = () => {};
   const log = output("stack");
+  let storageEmulator: ManagedProcess | undefined;
   const stopEverything = async () => {
     stopScheduler();
     await Promise.all(services.map((service) => service.stop(10_000)));
+    await storageEmulator?.stop(5_000);
     await stopAll(emulators);
   };
 
@@ -127,11 +139,39 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await provisionTopology(pubsub, topics, { serviceUrls, nativeDeadLetters: false });
     log(`provisioned ${topics.length} topics, their dead-letter topics and subscriptions`);
 
+    const storageUrl = `http://127.0.0.1:${ports.storage}`;
+    storageEmulator = startService("storage", {
+      command: process.execPath,
+      args: [
+        "--conditions=source",
+        join(repoRoot, "tools/storage-emulator/src/main.ts"),
+        `--port=${ports.storage}`,
+        `--data-dir=${join(options.stateDir, "storage")}`,
+        `--pubsub-host=${pubsubHost}`,
+        "--quiet",
+      ],
+      env: { ...process.env, METADATA_SERVER_DETECTION: "none" },
+      cwd: repoRoot,
+      log: output("storage"),
+    });
+    await waitHealthy(storageEmulator, `${storageUrl}/`);
+    const buckets = defaultBucketNames(options.projectId);
+    await provisionBuckets(
+      new Storage({ projectId: options.projectId, apiEndpoint: storageUrl }),
+      options.projectId,
+      buckets,
+    );
+    log(`provisioned buckets ${Object.values(buckets).join(", ")} and the uploads notification`);
+
     const env = {
       ...process.env,
       GOOGLE_CLOUD_PROJECT: options.projectId,
       PUBSUB_EMULATOR_HOST: pubsubHost,
       FIRESTORE_EMULATOR_HOST: firestoreHost,
+      STORAGE_EMULATOR_HOST: storageUrl,
+      PUBLIC_BASE_URL: storageUrl,
+      UPLOADS_BUCKET: buckets.uploads,
+      THUMBNAILS_BUCKET: buckets.thumbnails,
       METADATA_SERVER_DETECTION: "none",
       // Local apps sign in against the Firebase Auth emulator, whose tokens are unsigned.
       FIREBASE_AUTH_EMULATOR_HOST: process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099",
@@ -181,12 +221,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       projectId: options.projectId,
       pubsub: pubsubHost,
       firestore: firestoreHost,
+      storage: storageUrl,
       services: serviceUrls,
-      buckets: {
-        uploads: `${options.projectId}-uploads`,
-        thumbnails: `${options.projectId}-thumbnails`,
-        backups: `${options.projectId}-backups`,
-      },
+      buckets,
     };
     await mkdir(options.stateDir, { recursive: true });
     const stackFile = join(options.stateDir, "stack.json");

@@ -13,6 +13,7 @@ const defaultPatterns = [
   "packages/*/src/**/*.test.ts",
   "services/*/src/**/*.test.ts",
   "tools/src/**/*.test.ts",
+  "tools/storage-emulator/src/**/*.test.ts",
 ];
 
 let session: EmulatorSession;
@@ -44,6 +45,7 @@ const child = spawn(
       SYNCSTACK_TEST: "1",
       PUBSUB_EMULATOR_HOST: session.pubsub,
       FIRESTORE_EMULATOR_HOST: session.firestore,
+      STORAGE_EMULATOR_HOST: session.storage,
     },
   },
 );

@@ -48,6 +48,13 @@ export {
   type ServiceContext,
   type ServiceDefinition,
 } from "./service.ts";
+export {
+  type BucketRole,
+  type BucketSpec,
+  bucketSpecs,
+  defaultBucketNames,
+  provisionBuckets,
+} from "./storage-topology.ts";
 export { setupTelemetry, type Telemetry, type TraceExporterKind, tracer } from "./telemetry.ts";
 export * from "./topics/backup-requested.ts";
 export * from "./topics/file-uploaded.ts";

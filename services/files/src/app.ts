@@ -1,7 +1,8 @@
 import type { ServiceContext, ServiceDefinition } from "@syncstack/shared";
 import type { FilesConfig } from "./config.ts";
+import { onFileUploaded } from "./on-file-uploaded.ts";
 
-/** The files service: Records uploaded files and makes thumbnails. */
-export function filesService(_context: ServiceContext<FilesConfig>): ServiceDefinition {
-  return { consumers: [] };
+/** The files service: records uploaded files and makes thumbnails of images. */
+export function filesService(context: ServiceContext<FilesConfig>): ServiceDefinition {
+  return { consumers: [onFileUploaded(context)] };
 }

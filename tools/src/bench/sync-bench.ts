@@ -1,13 +1,10 @@
 import { Agent, request } from "node:http";
-import { join } from "node:path";
 import { FieldValue, Firestore } from "@google-cloud/firestore";
 import { type Message, PubSub } from "@google-cloud/pubsub";
 import { provisionTopology, type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
 import { emulatorIdToken } from "@syncstack/shared/testing";
-import { freePort } from "../free-port.ts";
-import { repoRoot } from "../paths.ts";
-import { startService } from "../process-group.ts";
 import { fmt, type PhaseResult, percentile, runPhase } from "./measure.ts";
+import { startBenchService } from "./service-process.ts";
 
 export interface BenchEnv {
   pubsub: string;
@@ -48,41 +45,12 @@ export async function benchSync(env: BenchEnv): Promise<string> {
     message.ack();
   });
 
-  const port = await freePort();
-  const service = startService("sync", {
-    command: process.execPath,
-    args: [
-      "--conditions=source",
-      ...(process.env.BENCH_PROFILE_DIR
-        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
-        : []),
-      join(repoRoot, "services/sync/src/main.ts"),
-    ],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      GOOGLE_CLOUD_PROJECT: projectId,
-      PUBSUB_EMULATOR_HOST: env.pubsub,
-      FIRESTORE_EMULATOR_HOST: env.firestore,
-      FIREBASE_AUTH_EMULATOR_HOST: "127.0.0.1:9099",
-      METADATA_SERVER_DETECTION: "none",
-      LOG_LEVEL: "WARNING",
-    },
-    log: (line) => {
-      if (!line.includes('"severity":"INFO"')) process.stderr.write(`sync | ${line}\n`);
-    },
+  const service = await startBenchService("sync", {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    PUBSUB_EMULATOR_HOST: env.pubsub,
+    FIRESTORE_EMULATOR_HOST: env.firestore,
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (
-      await fetch(`${url}/healthz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const port = Number(new URL(service.url).port);
   const token = emulatorIdToken(projectId, "bench-user");
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -133,7 +101,7 @@ export async function benchSync(env: BenchEnv): Promise<string> {
   } finally {
     await subscription.close();
     agent.destroy();
-    await service.stop(10_000);
+    await service.process.stop(10_000);
     await pubsub.close();
     await db.terminate();
   }

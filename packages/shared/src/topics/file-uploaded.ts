@@ -28,7 +28,8 @@ export const fileUploaded = defineTopic({
       service: "files",
       delivery: "push",
       ackDeadlineSeconds: 120,
-      filter: 'attributes.eventType = "OBJECT_FINALIZE"',
+      // New objects are processed; deletes (also sent for an overwritten generation) clean up.
+      filter: 'attributes.eventType = "OBJECT_FINALIZE" OR attributes.eventType = "OBJECT_DELETE"',
     },
   ],
 });

@@ -1,0 +1,156 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Firestore } from "@google-cloud/firestore";
+import { PubSub } from "@google-cloud/pubsub";
+import { Storage } from "@google-cloud/storage";
+import {
+  defaultBucketNames,
+  fileUploaded,
+  provisionBuckets,
+  provisionTopology,
+  realtimeUpdates,
+} from "@syncstack/shared";
+import sharp from "sharp";
+import { makeThumbnails } from "../../../services/files/src/make-thumbnails.ts";
+import { fmt } from "./measure.ts";
+import { startBenchService } from "./service-process.ts";
+
+const projectId = "demo-bench-files";
+const count = Number(process.env.BENCH_FILES ?? 50);
+const distinct = 10;
+const sizes = [200, 800];
+const maxPixels = 100_000_000;
+/** As many at once as the emulator pushes to one subscription (two). */
+const concurrency = 2;
+
+/**
+ * `pnpm bench files`: 12-megapixel JPEGs processed end to end (upload to record, through the
+ * storage emulator's notification and the files service as its own process), next to sharp
+ * alone making the same thumbnails from the same bytes, in the same run; and the files
+ * service's peak RSS.
+ */
+export async function benchFiles(env: {
+  pubsub: string;
+  firestore: string;
+  storage: string;
+}): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), "syncstack-bench-files-"));
+  const images: Buffer[] = [];
+  for (let i = 0; i < distinct; i++) images.push(await photo(i));
+  const averageBytes = images.reduce((sum, image) => sum + image.length, 0) / images.length;
+
+  // Baseline: sharp alone, from the same bytes on disk, at the same concurrency.
+  const paths = await Promise.all(
+    images.map(async (image, i) => {
+      const path = join(directory, `photo-${i}.jpg`);
+      await writeFile(path, image);
+      return path;
+    }),
+  );
+  const sharpStart = performance.now();
+  await inParallel(count, concurrency, async (n) => {
+    const outcome = await makeThumbnails(paths[n % distinct] as string, sizes, maxPixels);
+    if (!outcome.ok) throw new Error(outcome.reason);
+  });
+  const sharpSeconds = (performance.now() - sharpStart) / 1_000;
+
+  const buckets = defaultBucketNames(projectId);
+  const storage = new Storage({ projectId, apiEndpoint: env.storage });
+  const pubsub = new PubSub({ projectId, apiEndpoint: env.pubsub, emulatorMode: true });
+  const db = new Firestore({ projectId, host: env.firestore, ssl: false });
+  await provisionBuckets(storage, projectId, buckets);
+  const service = await startBenchService("files", {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    PUBSUB_EMULATOR_HOST: env.pubsub,
+    FIRESTORE_EMULATOR_HOST: env.firestore,
+    STORAGE_EMULATOR_HOST: env.storage,
+    UPLOADS_BUCKET: buckets.uploads,
+    THUMBNAILS_BUCKET: buckets.thumbnails,
+  });
+  try {
+    await provisionTopology(pubsub, [fileUploaded, realtimeUpdates], {
+      serviceUrls: { files: service.url },
+      nativeDeadLetters: false,
+    });
+    // Two files first, not counted: the service's first requests pay for connections and JIT.
+    const upload = (name: string, n: number) =>
+      storage
+        .bucket(buckets.uploads)
+        .file(name)
+        .save(images[n % distinct] as Buffer, { resumable: false, contentType: "image/jpeg" });
+    await Promise.all([upload("warmup/0.jpg", 0), upload("warmup/1.jpg", 1)]);
+    await processed(db, 2);
+    const start = performance.now();
+    await inParallel(count, 4, (n) => upload(`bench/photo-${n}.jpg`, n));
+    await processed(db, count + 2);
+    const endToEndSeconds = (performance.now() - start) / 1_000;
+    const peakMiB = peakRssKiB(service.process.pid) / 1_024;
+    const ratio = sharpSeconds / endToEndSeconds;
+    return [
+      `files benchmark: ${count} JPEGs of 4000x3000 (~${fmt(averageBytes / 1_048_576)} MiB each), thumbnails ${sizes.join(" and ")} px WebP, ${concurrency} at a time`,
+      "",
+      "| method | files/s | vs sharp alone | peak RSS MiB |",
+      "| --- | ---: | ---: | ---: |",
+      `| sharp alone, same bytes | ${fmt(count / sharpSeconds)} | 1.00 | - |`,
+      `| end to end (upload -> record) | ${fmt(count / endToEndSeconds)} | ${ratio.toFixed(2)} | ${fmt(peakMiB)} (files service) |`,
+      "",
+      `end to end / sharp alone: ${ratio.toFixed(2)} (target >= 0.60); files service peak RSS ${fmt(peakMiB)} MiB (target < 400)`,
+    ].join("\n");
+  } finally {
+    await service.process.stop();
+    await pubsub.close();
+    await db.terminate();
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** A 12-megapixel JPEG with softened noise: about as hard to decode as a photo. */
+async function photo(seed: number): Promise<Buffer> {
+  const width = 4_000;
+  const height = 3_000;
+  return sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: { r: 0, g: 0, b: 0 },
+      noise: { type: "gaussian", mean: 120 + seed, sigma: 30 },
+    },
+  })
+    .blur(1.5)
+    .jpeg({ quality: 85 })
+    .toBuffer();
+}
+
+/** Waits until `total` files have their thumbnails recorded. */
+async function processed(db: Firestore, total: number): Promise<void> {
+  for (;;) {
+    const done = await db
+      .collection("files")
+      .where("thumbnail_generated", "==", true)
+      .count()
+      .get();
+    if (done.data().count >= total) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function inParallel(
+  total: number,
+  width: number,
+  work: (n: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let n = next++; n < total; n = next++) await work(n);
+    }),
+  );
+}
+
+function peakRssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+}

@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { CRC32C } from "@google-cloud/storage";
+import { Crc32c } from "./crc32c.ts";
+
+function digest(...parts: string[]): string {
+  const crc = new Crc32c();
+  for (const part of parts) crc.update(Buffer.from(part));
+  return crc.digest();
+}
+
+test("crc32c matches the standard check value and the client's own implementation", () => {
+  // CRC-32C("123456789") = 0xE3069283.
+  assert.equal(digest("123456789"), Buffer.from("e3069283", "hex").toString("base64"));
+  assert.equal(digest(""), "AAAAAA==");
+  const text = "The quick brown fox jumps over the lazy dog, 0123456789 times.";
+  const client = new CRC32C();
+  client.update(Buffer.from(text));
+  assert.equal(digest(text), client.toString());
+  assert.equal(digest(text.slice(0, 7), text.slice(7, 30), text.slice(30)), client.toString());
+});

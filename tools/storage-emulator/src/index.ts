@@ -1,0 +1,5 @@
+export {
+  type StorageEmulator,
+  type StorageEmulatorOptions,
+  startStorageEmulator,
+} from "./server.ts";
