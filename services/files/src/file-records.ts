@@ -9,7 +9,6 @@ export const filesCollection = "files";
 export interface RecordState {
   generation: string | undefined;
   version: number;
-  publishedVersion: number;
   deleted: boolean;
   lastOp: "create" | "update" | "delete";
   updateTime: Timestamp | undefined;
@@ -20,7 +19,6 @@ function stateOf(snapshot: FirebaseFirestore.DocumentSnapshot): RecordState {
   return {
     generation: snapshot.get("generation") as string | undefined,
     version: Number(snapshot.get("version") ?? 0),
-    publishedVersion: Number(snapshot.get("event_version") ?? 0),
     deleted: snapshot.get("deleted") === true,
     lastOp: (snapshot.get("last_op") as RecordState["lastOp"] | undefined) ?? "create",
     updateTime: snapshot.updateTime,
@@ -92,15 +90,14 @@ export function isNewer(current: RecordState, generation: string): boolean {
 }
 
 /**
- * Publishes the `realtime-updates` event of a record's version, then notes it on the record;
- * a redelivered message finds the note missing and publishes again (consumers deduplicate).
+ * Publishes the `realtime-updates` event of a record's version. A redelivered message sends
+ * it again (it may not have gone out before the crash that caused the redelivery); consumers
+ * deduplicate events by (collection, document, version).
  */
 export async function publishRecordEvent(
-  db: Firestore,
   publisher: Publisher,
   id: string,
   event: { version: number; op: "create" | "update" | "delete"; committedAt: Timestamp },
-  deadlineMs: number,
 ): Promise<void> {
   await publisher.publish(realtimeUpdates, {
     collection: filesCollection,
@@ -110,7 +107,4 @@ export async function publishRecordEvent(
     source: "files",
     timestamp: event.committedAt.toDate().toISOString(),
   });
-  await withDeadline("firestore.files.event", deadlineMs, () =>
-    db.collection(filesCollection).doc(id).update({ event_version: event.version }),
-  );
 }

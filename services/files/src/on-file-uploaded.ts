@@ -35,19 +35,13 @@ export function onFileUploaded(context: ServiceContext<FilesConfig>) {
     if (attributes.eventType !== "OBJECT_FINALIZE") return;
     const current = await readRecord(context.firestore, id, context.config.DEADLINE_MS);
     if (current.generation === object.generation) {
-      // Processed before: only an event that did not make it out is sent again.
-      if (current.publishedVersion < current.version && current.updateTime) {
-        await publishRecordEvent(
-          context.firestore,
-          context.publisher,
-          id,
-          {
-            version: current.version,
-            op: current.lastOp,
-            committedAt: current.updateTime,
-          },
-          context.config.DEADLINE_MS,
-        );
+      // Processed before: nothing is written; the event is sent again in case it never went out.
+      if (current.version > 0 && current.updateTime) {
+        await publishRecordEvent(context.publisher, id, {
+          version: current.version,
+          op: current.lastOp,
+          committedAt: current.updateTime,
+        });
       }
       return;
     }
@@ -133,7 +127,7 @@ async function writeFileRecord(
     previous,
   );
   if (!written) return;
-  await publishRecordEvent(context.firestore, context.publisher, id, written, config.DEADLINE_MS);
+  await publishRecordEvent(context.publisher, id, written);
   // The replaced generation's thumbnails (its OBJECT_DELETE leaves the newer record alone).
   await removeThumbnails(context, previous.thumbnails);
 }
@@ -222,28 +216,15 @@ async function deleted(
       (latest) => latest.generation === object.generation && !latest.deleted,
       current,
     );
-    if (written)
-      await publishRecordEvent(
-        context.firestore,
-        context.publisher,
-        id,
-        written,
-        config.DEADLINE_MS,
-      );
+    if (written) await publishRecordEvent(context.publisher, id, written);
     return;
   }
-  if (current.publishedVersion < current.version && current.updateTime) {
-    await publishRecordEvent(
-      context.firestore,
-      context.publisher,
-      id,
-      {
-        version: current.version,
-        op: current.lastOp,
-        committedAt: current.updateTime,
-      },
-      config.DEADLINE_MS,
-    );
+  if (current.version > 0 && current.updateTime) {
+    await publishRecordEvent(context.publisher, id, {
+      version: current.version,
+      op: current.lastOp,
+      committedAt: current.updateTime,
+    });
   }
 }
 
