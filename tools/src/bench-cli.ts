@@ -1,6 +1,7 @@
 // `pnpm bench [sync|analytics|migrate|files ...]`: benchmarks against emulators started on free ports.
 // Figures are ratios against a baseline measured in the same run: this machine is shared.
 
+import { benchBackup } from "./bench/backup-bench.ts";
 import { benchFiles } from "./bench/files-bench.ts";
 import { benchSync } from "./bench/sync-bench.ts";
 import { startEmulatorSession } from "./emulator-session.ts";
@@ -13,6 +14,7 @@ const benches: Record<
 > = {
   sync: benchSync,
   files: benchFiles,
+  backup: benchBackup,
 };
 const chosen = process.argv.slice(2);
 const names = chosen.length > 0 ? chosen : Object.keys(benches);

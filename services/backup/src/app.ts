@@ -1,7 +1,26 @@
 import type { ServiceContext, ServiceDefinition } from "@syncstack/shared";
 import type { BackupConfig } from "./config.ts";
+import { firestoreFor } from "./firestore-client.ts";
+import { onBackupRequested } from "./on-backup-requested.ts";
+import { restoreRoutes } from "./restore-route.ts";
 
 /** The backup service: Backs up Firestore to Cloud Storage, with retention and restore. */
-export function backupService(_context: ServiceContext<BackupConfig>): ServiceDefinition {
-  return { consumers: [] };
+export function backupService(context: ServiceContext<BackupConfig>): ServiceDefinition {
+  const exportDb = firestoreFor(context.config, context.config.GOOGLE_CLOUD_PROJECT, true);
+  return {
+    consumers: [
+      onBackupRequested({
+        db: context.firestore,
+        exportDb,
+        storage: context.storage,
+        publisher: context.publisher,
+        logger: context.logger,
+        config: context.config,
+      }),
+    ],
+    routes: restoreRoutes(context),
+    start: () => async () => {
+      await exportDb.terminate();
+    },
+  };
 }

@@ -1,6 +1,16 @@
 import { baseEnvSchema, withDefaultPort } from "@syncstack/shared";
-import type { z } from "zod";
+import { z } from "zod";
 
 /** The backup service's environment. */
-export const backupEnvSchema = withDefaultPort(baseEnvSchema, 8083);
+export const backupEnvSchema = withDefaultPort(
+  baseEnvSchema.extend({
+    /** How long a backup's lease lives without renewal: a dead holder blocks no longer. */
+    BACKUP_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
+    /** Deadline of a whole backup; under the subscription's 600 s ack deadline. */
+    BACKUP_DEADLINE_MS: z.coerce.number().int().min(1_000).default(540_000),
+    /** Documents read per page: memory per collection is about this many documents. */
+    BACKUP_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  }),
+  8083,
+);
 export type BackupConfig = z.infer<typeof backupEnvSchema>;

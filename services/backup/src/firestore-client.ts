@@ -1,0 +1,18 @@
+import { Firestore } from "@google-cloud/firestore";
+import type { BaseConfig } from "@syncstack/shared";
+
+/**
+ * A Firestore client for `projectId` on the configured emulator or production. Exports read
+ * with `useBigInt` so 64-bit integers stay exact; restores into another project need their own.
+ */
+export function firestoreFor(
+  config: Pick<BaseConfig, "FIRESTORE_EMULATOR_HOST">,
+  projectId: string,
+  useBigInt = false,
+): Firestore {
+  return new Firestore({
+    projectId,
+    useBigInt,
+    ...(config.FIRESTORE_EMULATOR_HOST ? { host: config.FIRESTORE_EMULATOR_HOST, ssl: false } : {}),
+  });
+}

@@ -1,0 +1,73 @@
+import { type Firestore, Timestamp } from "@google-cloud/firestore";
+import { withDeadline } from "@syncstack/shared";
+
+/** The lease document: at most one backup runs at a time across all instances. */
+export const leasePath = "_locks/backup";
+
+/** The outcome of asking for the lease. */
+export type LeaseGrant =
+  | { acquired: true; expired: string | undefined }
+  | { acquired: false; holder: string; expiresAt: Timestamp };
+
+/**
+ * Takes the lease for `holder` unless another holder's lease is still live; an expired one
+ * is taken over and its holder returned as `expired` (that backup died mid-run).
+ */
+export async function acquireLease(
+  db: Firestore,
+  holder: string,
+  leaseMs: number,
+  deadlineMs: number,
+): Promise<LeaseGrant> {
+  const ref = db.doc(leasePath);
+  return withDeadline("firestore.lease.acquire", deadlineMs, () =>
+    db.runTransaction(async (transaction) => {
+      const current = await transaction.get(ref);
+      const currentHolder = current.get("holder") as string | undefined;
+      const expiresAt = current.get("expires_at") as Timestamp | undefined;
+      const now = Timestamp.now();
+      if (currentHolder && expiresAt && expiresAt.toMillis() > now.toMillis()) {
+        return { acquired: false as const, holder: currentHolder, expiresAt };
+      }
+      transaction.set(ref, {
+        holder,
+        acquired_at: now,
+        expires_at: Timestamp.fromMillis(now.toMillis() + leaseMs),
+      });
+      return { acquired: true as const, expired: currentHolder };
+    }),
+  );
+}
+
+/** Extends the lease if `holder` still has it; false when it was lost (taken over). */
+export async function renewLease(
+  db: Firestore,
+  holder: string,
+  leaseMs: number,
+  deadlineMs: number,
+): Promise<boolean> {
+  const ref = db.doc(leasePath);
+  return withDeadline("firestore.lease.renew", deadlineMs, () =>
+    db.runTransaction(async (transaction) => {
+      const current = await transaction.get(ref);
+      if (current.get("holder") !== holder) return false;
+      transaction.update(ref, { expires_at: Timestamp.fromMillis(Date.now() + leaseMs) });
+      return true;
+    }),
+  );
+}
+
+/** Releases the lease if `holder` still has it. */
+export async function releaseLease(
+  db: Firestore,
+  holder: string,
+  deadlineMs: number,
+): Promise<void> {
+  const ref = db.doc(leasePath);
+  await withDeadline("firestore.lease.release", deadlineMs, () =>
+    db.runTransaction(async (transaction) => {
+      const current = await transaction.get(ref);
+      if (current.get("holder") === holder) transaction.delete(ref);
+    }),
+  );
+}

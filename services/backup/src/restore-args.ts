@@ -1,0 +1,68 @@
+import { parseArgs } from "node:util";
+
+/** How to call the restore CLI. */
+export const restoreUsage = `usage: pnpm restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--dry-run] [--no-throttle]
+  --backup <id>       the backups/{id} record to restore (must be completed)
+  --collections a,b   root collections to restore (default: all in the backup)
+  --prefix p_         restore notes into p_notes (subcollections follow their parents)
+  --project P         write into project P (the backup is read from GOOGLE_CLOUD_PROJECT)
+  --dry-run           verify every object and say what would be written, write nothing
+  --no-throttle       BulkWriter without its 500/50/5 ramp-up (emulators, bulk loads)
+Clients follow GOOGLE_CLOUD_PROJECT, FIRESTORE_EMULATOR_HOST and STORAGE_EMULATOR_HOST.`;
+
+/** The CLI's parsed flags. */
+export interface RestoreArgs {
+  backupId: string;
+  collections: string[] | undefined;
+  prefix: string | undefined;
+  project: string | undefined;
+  dryRun: boolean;
+  throttle: boolean;
+}
+
+/** Parses the CLI's arguments; a string is the message for a bad invocation. */
+export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | string {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        backup: { type: "string" },
+        collections: { type: "string" },
+        prefix: { type: "string" },
+        project: { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+        "no-throttle": { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const backupId = values.backup;
+  if (typeof backupId !== "string" || backupId.length === 0 || backupId.includes("/")) {
+    return "--backup <id> is required (a backup id, no /)";
+  }
+  const collections =
+    typeof values.collections === "string"
+      ? values.collections.split(",").map((c) => c.trim())
+      : undefined;
+  if (collections?.some((c) => c.length === 0 || c.includes("/"))) {
+    return "--collections must be comma-separated collection ids";
+  }
+  const prefix = values.prefix as string | undefined;
+  if (prefix?.includes("/")) return "--prefix must not contain /";
+  const project = values.project as string | undefined;
+  if (project !== undefined && !/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/.test(project)) {
+    return "--project must be a project id";
+  }
+  return {
+    backupId,
+    collections,
+    prefix,
+    project,
+    dryRun: values["dry-run"] === true,
+    throttle: values["no-throttle"] !== true,
+  };
+}

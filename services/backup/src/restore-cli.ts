@@ -1,0 +1,54 @@
+// `pnpm restore --backup <id> ...`: restores a backup into Firestore (see restore-args.ts).
+import { AppError, ConfigError, createClients, loadConfig } from "@syncstack/shared";
+import { type BackupConfig, backupEnvSchema } from "./config.ts";
+import { firestoreFor } from "./firestore-client.ts";
+import { restoreBackup } from "./restore.ts";
+import { parseRestoreArgs, restoreUsage } from "./restore-args.ts";
+
+process.env.METADATA_SERVER_DETECTION ??= "none";
+
+const args = parseRestoreArgs(process.argv.slice(2));
+if (typeof args === "string") {
+  process.stderr.write(`restore: ${args}\n${restoreUsage}\n`);
+  process.exit(2);
+}
+let config: BackupConfig;
+try {
+  config = loadConfig(backupEnvSchema);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`restore: ${error.message}\n`);
+  process.exit(2);
+}
+const clients = createClients(config);
+const targetDb = args.project ? firestoreFor(config, args.project) : clients.firestore;
+try {
+  const report = await restoreBackup({
+    sourceDb: clients.firestore,
+    targetDb,
+    storage: clients.storage,
+    backupId: args.backupId,
+    collections: args.collections,
+    prefix: args.prefix,
+    dryRun: args.dryRun,
+    throttle: args.throttle,
+    deadlineMs: config.DEADLINE_MS,
+  });
+  const verb = report.dry_run ? "would restore" : "restored";
+  for (const c of report.collections) {
+    process.stdout.write(
+      `${verb} ${c.documents} documents of ${c.name} into ${args.project ?? config.GOOGLE_CLOUD_PROJECT}/${c.target}\n`,
+    );
+  }
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+  process.exitCode = 0;
+} catch (error) {
+  process.stderr.write(
+    `restore: ${error instanceof AppError ? error.message : (error as Error).stack}\n`,
+  );
+  process.exitCode = 1;
+} finally {
+  if (targetDb !== clients.firestore) await targetDb.terminate();
+  await clients.firestore.terminate();
+  await clients.pubsub.close();
+}

@@ -1,0 +1,72 @@
+import {
+  AppError,
+  requireUser,
+  type ServiceContext,
+  tokenVerifierFor,
+  userOf,
+} from "@syncstack/shared";
+import type { Express } from "express";
+import { z } from "zod";
+import type { BackupConfig } from "./config.ts";
+import { firestoreFor } from "./firestore-client.ts";
+import { restoreBackup } from "./restore.ts";
+
+const collectionId = z.string().regex(/^[^/]+$/, "must be a collection id");
+
+/** The body of a restore request. */
+export const restoreRequestSchema = z.object({
+  collections: z.array(collectionId).min(1).optional(),
+  prefix: z
+    .string()
+    .regex(/^[^/]*$/, "must not contain /")
+    .optional(),
+  project: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, "must be a project id")
+    .optional(),
+  dry_run: z.boolean().optional(),
+});
+
+/**
+ * `POST /v1/backups/{id}:restore` for admins (token claim `admin: true`): restores a backup
+ * as the CLI does and answers its report.
+ */
+export function restoreRoutes(context: ServiceContext<BackupConfig>): (app: Express) => void {
+  return (app) => {
+    const auth = requireUser(tokenVerifierFor(context.config));
+    app.post(/^\/v1\/backups\/([^/:]+):restore$/, auth, async (request, response) => {
+      if (userOf(request).claims.admin !== true) {
+        throw new AppError("permission_denied", "restoring a backup needs an admin token");
+      }
+      const parsed = restoreRequestSchema.safeParse(request.body ?? {});
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new AppError(
+          "invalid_argument",
+          `${issue?.path.join(".") || "body"}: ${issue?.message}`,
+        );
+      }
+      const body = parsed.data;
+      const project = context.config.GOOGLE_CLOUD_PROJECT;
+      const targetDb =
+        body.project && body.project !== project
+          ? firestoreFor(context.config, body.project)
+          : context.firestore;
+      try {
+        const report = await restoreBackup({
+          sourceDb: context.firestore,
+          targetDb,
+          storage: context.storage,
+          backupId: String((request.params as Record<string, string>)[0]),
+          collections: body.collections,
+          prefix: body.prefix,
+          dryRun: body.dry_run,
+          deadlineMs: context.config.DEADLINE_MS,
+        });
+        response.json(report);
+      } finally {
+        if (targetDb !== context.firestore) await targetDb.terminate();
+      }
+    });
+  };
+}

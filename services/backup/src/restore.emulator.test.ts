@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { createServiceApp, defaultBucketNames } from "@syncstack/shared";
+import { emulatorIdToken, listen, resetFirestore, testProjectId } from "@syncstack/shared/testing";
+import { backupService } from "./app.ts";
+import { collectionObject } from "./backup-objects.ts";
+import { firestoreFor } from "./firestore-client.ts";
+import { restoreBackup } from "./restore.ts";
+import { runBackup } from "./run-backup.ts";
+import {
+  backupTestContext,
+  configureBackup,
+  depsOf,
+  dump,
+  everyType,
+  provision,
+} from "./testing/backup-fixture.ts";
+
+const projectId = testProjectId();
+const otherProject = testProjectId();
+const ctx = backupTestContext(projectId);
+const deps = depsOf(ctx);
+const other = firestoreFor(ctx.config, otherProject, true);
+const bucket = ctx.storage.bucket(defaultBucketNames(projectId).backups);
+const db = ctx.firestore;
+let server: Awaited<ReturnType<typeof listen>>;
+let backupId: string;
+
+before(async () => {
+  server = await listen(createServiceApp(ctx, backupService(ctx)));
+  await provision(ctx);
+});
+after(async () => {
+  await server.close();
+  await ctx.publisher.close();
+  await ctx.pubsub.close();
+  await Promise.all([deps.exportDb.terminate(), other.terminate(), db.terminate()]);
+});
+beforeEach(async () => {
+  await Promise.all([resetFirestore(projectId), resetFirestore(otherProject)]);
+  for (let n = 0; n < 5; n++) await db.doc(`notes/n${n}`).set(everyType(db, n));
+  await db.doc("notes/n1/comments/c1").set({ text: "hi" });
+  await db.doc("tags/t1").set({ name: "t1" });
+  await configureBackup(db, { enabled: true, collections: ["notes", "tags"], retention_days: 30 });
+  const outcome = await runBackup(deps, "manual");
+  assert.equal(outcome.status, "completed");
+  backupId = outcome.id;
+});
+
+const base = () => ({
+  sourceDb: db,
+  storage: ctx.storage,
+  backupId,
+  throttle: false,
+  deadlineMs: 10_000,
+});
+
+describe("restore", () => {
+  test("some collections into another project under a prefix, keeping every type", async () => {
+    const report = await restoreBackup({
+      ...base(),
+      targetDb: other,
+      collections: ["notes"],
+      prefix: "r_",
+    });
+    assert.deepEqual(report.collections, [{ name: "notes", target: "r_notes", documents: 6 }]);
+    const source = await dump(deps.exportDb, ["notes"]);
+    const restored = await dump(other, ["r_notes", "tags", "r_tags"]);
+    assert.equal(restored.size, 6);
+    for (const [path, fields] of source) assert.deepEqual(restored.get(`r_${path}`), fields, path);
+  });
+
+  test("a dry run verifies and reports without writing", async () => {
+    const report = await restoreBackup({ ...base(), targetDb: other, dryRun: true });
+    assert.deepEqual([report.dry_run, report.documents], [true, 7]);
+    assert.equal((await dump(other, ["notes", "tags"])).size, 0);
+  });
+
+  test("a corrupted object is refused before anything is written", async () => {
+    const name = collectionObject(backupId, "tags");
+    const [bytes] = await bucket.file(name).download();
+    bytes[bytes.length - 5] = (bytes[bytes.length - 5] ?? 0) ^ 0xff;
+    await bucket.file(name).save(bytes, { resumable: false });
+    await assert.rejects(
+      restoreBackup({ ...base(), targetDb: other, collections: ["notes"] }),
+      (error: Error) =>
+        /is damaged: its object .*tags.* does not match its checksum/.test(error.message),
+    );
+    await bucket.file(collectionObject(backupId, "notes")).delete();
+    await assert.rejects(
+      restoreBackup({ ...base(), targetDb: other }),
+      /notes\.ndjson\.gz is missing/,
+    );
+    assert.equal((await dump(other, ["notes", "tags"])).size, 0);
+  });
+
+  test("an unknown backup, an unfinished one and an unknown collection are refused", async () => {
+    await assert.rejects(
+      restoreBackup({ ...base(), targetDb: other, backupId: "nope" }),
+      /there is no backup nope/,
+    );
+    await db.doc("backups/running").set({ status: "in_progress" });
+    await assert.rejects(
+      restoreBackup({ ...base(), targetDb: other, backupId: "running" }),
+      /is in_progress, not completed/,
+    );
+    await assert.rejects(
+      restoreBackup({ ...base(), targetDb: other, collections: ["users"] }),
+      /has no collection users/,
+    );
+  });
+
+  test("the admin endpoint needs an admin token and restores with the same options", async () => {
+    const call = (token: string | undefined, body: unknown) =>
+      fetch(`${server.url}/v1/backups/${backupId}:restore`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+    assert.equal((await call(undefined, {})).status, 401);
+    assert.equal((await call(emulatorIdToken(projectId, "alice"), {})).status, 403);
+    const admin = emulatorIdToken(projectId, "root", { admin: true });
+    assert.equal((await call(admin, { prefix: "a/b" })).status, 400);
+    const response = await call(admin, { collections: ["tags"], project: otherProject });
+    assert.equal(response.status, 200);
+    const { read_time, ...report } = (await response.json()) as Record<string, unknown>;
+    assert.deepEqual(report, {
+      backup_id: backupId,
+      dry_run: false,
+      collections: [{ name: "tags", target: "tags", documents: 1 }],
+      documents: 1,
+    });
+    assert.equal(read_time, await manifestReadTime());
+    assert.deepEqual([...(await dump(other, ["tags", "notes"])).keys()], ["tags/t1"]);
+  });
+
+  test("the CLI restores, and bad arguments print the usage and exit 2", async () => {
+    const run = promisify(execFile);
+    const env = { ...process.env, GOOGLE_CLOUD_PROJECT: projectId, LOG_LEVEL: "ERROR" };
+    const cli = ["--conditions=source", "services/backup/src/restore-cli.ts"];
+    const bad = await run(process.execPath, [...cli, "--collections", "notes"], { env }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal((bad as { code: number }).code, 2);
+    assert.match(
+      (bad as { stderr: string }).stderr,
+      /--backup <id> is required[\s\S]*usage: pnpm restore/,
+    );
+    const good = await run(
+      process.execPath,
+      [...cli, "--backup", backupId, "--project", otherProject, "--prefix", "c_", "--no-throttle"],
+      { env },
+    );
+    assert.match(good.stdout, /restored 6 documents of notes into .*\/c_notes/);
+    assert.equal((await dump(other, ["c_notes", "c_tags"])).size, 7);
+  });
+});
+
+async function manifestReadTime(): Promise<string> {
+  const [text] = await bucket.file(`backups/${backupId}/manifest.json`).download();
+  return (JSON.parse(text.toString()) as { read_time_iso: string }).read_time_iso;
+}
