@@ -3,6 +3,7 @@
 
 import { benchBackup } from "./bench/backup-bench.ts";
 import { benchFiles } from "./bench/files-bench.ts";
+import { benchMigrate } from "./bench/migrate-bench.ts";
 import { benchSync } from "./bench/sync-bench.ts";
 import { startEmulatorSession } from "./emulator-session.ts";
 
@@ -13,6 +14,7 @@ const benches: Record<
   (env: { pubsub: string; firestore: string; storage: string }) => Promise<string>
 > = {
   sync: benchSync,
+  migrate: benchMigrate,
   files: benchFiles,
   backup: benchBackup,
 };

@@ -1,0 +1,102 @@
+// `pnpm migrate --from <collection> --to <collection> [options]`: batch data migrations
+// between Firestore collections (see parse-args.ts for the options, README for examples).
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs, usage } from "./parse-args.ts";
+
+const emulator = process.env.FIRESTORE_EMULATOR_HOST;
+// Against the emulator nothing may leave loopback, the metadata server included.
+if (emulator) process.env.METADATA_SERVER_DETECTION = "none";
+
+function badArguments(message: string): never {
+  process.stderr.write(`migrate: ${message}\n\n${usage}\n`);
+  process.exit(2);
+}
+
+const parsed = parseArgs(process.argv.slice(2));
+if (parsed.kind === "help") {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+if (parsed.kind === "error") badArguments(parsed.message);
+const { args } = parsed;
+const project = args.project ?? process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
+if (emulator && !project) badArguments("set GOOGLE_CLOUD_PROJECT or --project for the emulator");
+// Loaded once the arguments parse: the client libraries take most of a second to load, and
+// --help or a typo should answer at once.
+const { Firestore } = await import("@google-cloud/firestore");
+const { AppError, describeError } = await import("@syncstack/shared");
+const { defaultCheckpointPath, defaultReportPath } = await import("./checkpoint.ts");
+const { loadTransform } = await import("./load-transform.ts");
+const { runMigration } = await import("./run-migration.ts");
+// `pnpm migrate` runs in the repository root; relative paths mean the caller's directory.
+const baseDir =
+  process.env.npm_lifecycle_event === "migrate" && process.env.INIT_CWD
+    ? process.env.INIT_CWD
+    : process.cwd();
+
+let transform: Awaited<ReturnType<typeof loadTransform>> | undefined;
+try {
+  transform = args.transform ? await loadTransform(args.transform, baseDir) : undefined;
+} catch (error) {
+  badArguments((error as Error).message);
+}
+const checkpointPath = resolve(
+  baseDir,
+  args.checkpoint ?? defaultCheckpointPath(baseDir, args.from, args.to),
+);
+const reportPath = resolve(baseDir, args.report ?? defaultReportPath(checkpointPath, args.dryRun));
+
+// The client would retry an emulator that is not there for most of a minute before failing.
+if (emulator) {
+  const answer = await fetch(`http://${emulator}/`, { signal: AbortSignal.timeout(3_000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+  if (!answer) {
+    process.stderr.write(
+      `migrate: no Firestore emulator answers at ${emulator} (FIRESTORE_EMULATOR_HOST)\n`,
+    );
+    process.exit(1);
+  }
+}
+
+// Integers come back as bigint so that values past 2^53 are copied exactly.
+const db = new Firestore({ ...(project ? { projectId: project } : {}), useBigInt: true });
+const stop = new AbortController();
+process.once("SIGINT", () => {
+  process.stderr.write("\nmigrate: stopping after the pages in flight (Ctrl-C again to quit)\n");
+  stop.abort();
+  process.once("SIGINT", () => process.exit(130));
+});
+
+let code = 1;
+try {
+  const result = await runMigration(
+    db,
+    {
+      ...args,
+      transform,
+      transformPath: args.transform ? resolve(baseDir, args.transform) : undefined,
+      checkpointPath,
+      reportPath,
+      project,
+      throttling: !emulator,
+      maxWriteAttempts: 10,
+      signal: stop.signal,
+    },
+    { progress: process.stderr, out: process.stdout },
+  );
+  code = result.state === "interrupted" ? 130 : result.counts.failed > 0 ? 1 : 0;
+} catch (error) {
+  if (error instanceof AppError && error.code === "invalid_argument") badArguments(error.message);
+  process.stderr.write(`migrate: stopped: ${describeError(error)}\n`);
+  if (!args.dryRun && existsSync(checkpointPath)) {
+    process.stderr.write(
+      `migrate: finished pages are in ${checkpointPath}; re-run with --resume\n`,
+    );
+  }
+} finally {
+  await db.terminate();
+}
+process.exit(code);

@@ -1,0 +1,159 @@
+import { parseWhere, type WhereClause, whereOperators } from "./parse-where.ts";
+
+/** What `pnpm migrate` was asked to do, before anything is read or connected. */
+export interface MigrateArgs {
+  from: string;
+  to: string;
+  transform: string | undefined;
+  where: WhereClause[];
+  recursive: boolean;
+  deleteSource: boolean;
+  dryRun: boolean;
+  resume: boolean;
+  restart: boolean;
+  checkpoint: string | undefined;
+  report: string | undefined;
+  pageSize: number;
+  project: string | undefined;
+}
+
+/** The parser's answer: arguments to run with, a request for help, or what is wrong. */
+export type ParsedArgs =
+  | { kind: "run"; args: MigrateArgs }
+  | { kind: "help" }
+  | { kind: "error"; message: string };
+
+/** The help text, printed with every argument error too. */
+export const usage = `usage: pnpm migrate --from <collection> --to <collection> [options]
+
+Copies the documents of one collection to another page by page with BulkWriter, keeping
+ids and every Firestore type, optionally transformed, filtered and with subcollections.
+
+  --from <collection>        source collection path (notes, users/u1/notes)
+  --to <collection>          target collection path; may equal --from with --transform
+  --transform <module>       .ts or .js module exporting transform(data, id) (or default)
+                             that returns the new data, or null to skip the document
+  --where "<field op value>" filter the source (repeatable); op is one of
+                             ${whereOperators.join(" ")};
+                             the value is JSON when it parses (10, true, null, "a b", ["x"])
+  --recursive                copy subcollections too, to the same paths under the target
+  --delete-source            delete each source document once its copy is written
+  --dry-run                  read and transform everything and report; write nothing
+  --resume                   continue an interrupted run from its checkpoint
+  --restart                  discard the checkpoint and failure report, start over
+  --checkpoint <file>        default .syncstack/migrations/<from>-><to>.json
+  --report <file>            failures as NDJSON, default beside the checkpoint
+  --page-size <n>            documents per read, 1-10000 (default 500)
+  --project <id>             default $GOOGLE_CLOUD_PROJECT
+  -h, --help                 this text
+
+Uses the emulator when FIRESTORE_EMULATOR_HOST is set, else the project with the usual
+Google credentials. Exit codes: 0 done, 1 documents failed (see the report) or the run
+stopped on an error, 2 bad arguments (nothing touched), 130 interrupted (use --resume).`;
+
+const stringOptions = [
+  "from",
+  "to",
+  "transform",
+  "where",
+  "checkpoint",
+  "report",
+  "page-size",
+  "project",
+];
+const flagOptions = ["recursive", "delete-source", "dry-run", "resume", "restart", "help"];
+
+/** Parses and validates the command line without touching files or the network. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const strings = new Map<string, string[]>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "-h" || arg === "--help") return { kind: "help" };
+    if (!arg.startsWith("--")) return error(`unexpected argument ${arg}`);
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    if (flagOptions.includes(name)) {
+      if (eq !== -1) return error(`--${name} takes no value`);
+      flags.add(name);
+    } else if (stringOptions.includes(name)) {
+      const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+      if (value === undefined || value === "" || (eq === -1 && value.startsWith("--"))) {
+        return error(`--${name} needs a value`);
+      }
+      strings.set(name, [...(strings.get(name) ?? []), value]);
+    } else {
+      return error(`unknown option --${name}`);
+    }
+  }
+  for (const [name, values] of strings) {
+    if (name !== "where" && values.length > 1) return error(`--${name} is given twice`);
+  }
+  const single = (name: string) => strings.get(name)?.[0];
+  const from = single("from");
+  const to = single("to");
+  if (from === undefined || to === undefined) return error("--from and --to are required");
+  const problem = checkCollectionPath("--from", from) ?? checkCollectionPath("--to", to);
+  if (problem) return error(problem);
+  const where: WhereClause[] = [];
+  for (const text of strings.get("where") ?? []) {
+    const clause = parseWhere(text);
+    if (typeof clause === "string") return error(clause);
+    where.push(clause);
+  }
+  const pageSizeText = single("page-size") ?? "500";
+  const pageSize = Number(pageSizeText);
+  if (!/^\d+$/.test(pageSizeText) || pageSize < 1 || pageSize > 10_000) {
+    return error(`--page-size must be a whole number from 1 to 10000, not ${pageSizeText}`);
+  }
+  const args: MigrateArgs = {
+    from,
+    to,
+    transform: single("transform"),
+    where,
+    recursive: flags.has("recursive"),
+    deleteSource: flags.has("delete-source"),
+    dryRun: flags.has("dry-run"),
+    resume: flags.has("resume"),
+    restart: flags.has("restart"),
+    checkpoint: single("checkpoint"),
+    report: single("report"),
+    pageSize,
+    project: single("project"),
+  };
+  const conflict = findConflict(args);
+  return conflict ? error(conflict) : { kind: "run", args };
+}
+
+function findConflict(args: MigrateArgs): string | undefined {
+  if (args.from === args.to) {
+    if (!args.transform) return "--from and --to are the same collection: nothing to copy";
+    if (args.deleteSource) return "--delete-source with --from equal to --to deletes the data";
+    if (args.recursive) return "--recursive with --from equal to --to rewrites subcollections";
+  }
+  if (args.recursive && args.to.startsWith(`${args.from}/`)) {
+    return "--recursive into a collection inside --from would copy the copy";
+  }
+  if (args.resume && args.restart) return "--resume and --restart exclude each other";
+  if (args.dryRun && (args.resume || args.restart)) {
+    return "--dry-run keeps no checkpoint: it takes neither --resume nor --restart";
+  }
+  return undefined;
+}
+
+/** Firestore's rules for a collection path: odd segment count, each a valid id. */
+function checkCollectionPath(option: string, path: string): string | undefined {
+  const segments = path.split("/");
+  if (segments.length % 2 === 0) return `${option} ${path} is a document path, not a collection`;
+  for (const segment of segments) {
+    if (segment === "" || segment === "." || segment === ".." || /^__.*__$/.test(segment)) {
+      return `${option} ${path}: "${segment}" is not a valid collection or document id`;
+    }
+    if (Buffer.byteLength(segment) > 1_500) return `${option} ${path}: an id is over 1,500 bytes`;
+  }
+  return undefined;
+}
+
+function error(message: string): ParsedArgs {
+  return { kind: "error", message };
+}
