@@ -1,6 +1,7 @@
 // `pnpm bench [sync|analytics|migrate|files ...]`: benchmarks against emulators started on free ports.
 // Figures are ratios against a baseline measured in the same run: this machine is shared.
 
+import { benchAnalytics } from "./bench/analytics-bench.ts";
 import { benchBackup } from "./bench/backup-bench.ts";
 import { benchFiles } from "./bench/files-bench.ts";
 import { benchMigrate } from "./bench/migrate-bench.ts";
@@ -14,6 +15,7 @@ const benches: Record<
   (env: { pubsub: string; firestore: string; storage: string }) => Promise<string>
 > = {
   sync: benchSync,
+  analytics: benchAnalytics,
   migrate: benchMigrate,
   files: benchFiles,
   backup: benchBackup,

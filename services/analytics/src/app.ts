@@ -1,7 +1,41 @@
-import type { ServiceContext, ServiceDefinition } from "@syncstack/shared";
+import {
+  requireUser,
+  type ServiceContext,
+  type ServiceDefinition,
+  type TokenVerifier,
+  tokenVerifierFor,
+} from "@syncstack/shared";
+import { ActivityFolder } from "./activity-folder.ts";
 import type { AnalyticsConfig } from "./config.ts";
+import { getStats } from "./get-stats.ts";
+import { onRealtimeUpdate } from "./on-realtime-update.ts";
+import { onStatsTick } from "./on-stats-tick.ts";
+import { onUserCreated } from "./on-user-created.ts";
 
-/** The analytics service: User statistics and scheduled aggregation. */
-export function analyticsService(_context: ServiceContext<AnalyticsConfig>): ServiceDefinition {
-  return { consumers: [] };
+/** The analytics service: per-user activity statistics and the scheduled aggregation. */
+export function analyticsService(
+  context: ServiceContext<AnalyticsConfig>,
+  verifyToken: TokenVerifier = tokenVerifierFor(context.config),
+): ServiceDefinition & { folder: ActivityFolder } {
+  const { config, firestore } = context;
+  const folder = new ActivityFolder(firestore, context.logger, {
+    intervalMs: config.FOLD_INTERVAL_MS,
+    deadlineMs: config.DEADLINE_MS,
+    sweepAgeMs: config.SWEEP_AGE_MS,
+  });
+  return {
+    folder,
+    consumers: [
+      onUserCreated(firestore, config.DEADLINE_MS),
+      onRealtimeUpdate(firestore, folder, config.DEADLINE_MS),
+      onStatsTick(firestore, folder, {
+        deadlineMs: config.DEADLINE_MS,
+        aggregationDeadlineMs: config.AGGREGATION_DEADLINE_MS,
+      }),
+    ],
+    routes: (app) => {
+      app.get("/v1/stats", requireUser(verifyToken), getStats(firestore, config.DEADLINE_MS));
+    },
+    start: () => folder.start(config.SWEEP_INTERVAL_MS),
+  };
 }

@@ -1,0 +1,71 @@
+import type { DocumentData, Firestore, Timestamp } from "@google-cloud/firestore";
+import { AppError, withDeadline } from "@syncstack/shared";
+import type { RequestHandler } from "express";
+import { z } from "zod";
+import { dailyStatsPath, historyCollection } from "./collections.ts";
+
+const defaultRangeMs = 30 * 24 * 3_600_000;
+
+const querySchema = z.object({
+  from: z.iso.datetime({ offset: true, error: "from must be an ISO 8601 date-time" }).optional(),
+  to: z.iso.datetime({ offset: true, error: "to must be an ISO 8601 date-time" }).optional(),
+  limit: z.coerce
+    .number({ error: "limit must be a number" })
+    .int("limit must be an integer")
+    .min(1, "limit must be at least 1")
+    .max(1_000, "limit must be at most 1000")
+    .default(500),
+});
+
+/** A stats document as JSON: Firestore timestamps become ISO strings. */
+function toJson(data: DocumentData): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(data).map(([key, value]) => [
+      key,
+      typeof (value as Timestamp | undefined)?.toDate === "function"
+        ? (value as Timestamp).toDate().toISOString()
+        : value,
+    ]),
+  );
+}
+
+/**
+ * `GET /v1/stats?from=&to=&limit=`: the latest tick's figures (null before the first tick)
+ * and the history of ticks in the range, oldest first, to draw a trend. The range defaults
+ * to the last 30 days.
+ */
+export function getStats(db: Firestore, deadlineMs: number): RequestHandler {
+  return async (request, response) => {
+    const parsed = querySchema.safeParse(request.query);
+    if (!parsed.success) {
+      throw new AppError("invalid_argument", parsed.error.issues.map((i) => i.message).join("; "));
+    }
+    const to = parsed.data.to ? new Date(parsed.data.to) : new Date();
+    const from = parsed.data.from
+      ? new Date(parsed.data.from)
+      : new Date(to.getTime() - defaultRangeMs);
+    if (from > to) throw new AppError("invalid_argument", "from must not be after to");
+    const { limit } = parsed.data;
+    const [latest, history] = await withDeadline("firestore.stats.get", deadlineMs, () =>
+      Promise.all([
+        db.doc(dailyStatsPath).get(),
+        db
+          .collection(historyCollection)
+          .where("timestamp", ">=", from)
+          .where("timestamp", "<=", to)
+          .orderBy("timestamp")
+          .limit(limit + 1)
+          .get(),
+      ]),
+    );
+    response.json({
+      latest: latest.exists ? toJson(latest.data() ?? {}) : null,
+      history: history.docs
+        .slice(0, limit)
+        .map((tick) => ({ tick: tick.id, ...toJson(tick.data()) })),
+      from: from.toISOString(),
+      to: to.toISOString(),
+      has_more: history.size > limit,
+    });
+  };
+}
