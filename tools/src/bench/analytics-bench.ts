@@ -6,14 +6,8 @@ import { PubSub } from "@google-cloud/pubsub";
 import { Publisher, statsTick } from "@syncstack/shared";
 import { repoRoot } from "../paths.ts";
 import { benchEvents } from "./analytics-events.ts";
-import {
-  type BenchEnv,
-  peakRssKiB,
-  projectId,
-  resetDatabase,
-  startAnalytics,
-} from "./analytics-process.ts";
-import { fmt } from "./measure.ts";
+import { type BenchEnv, projectId, resetDatabase, startAnalytics } from "./analytics-process.ts";
+import { fmt, peakRssKiB } from "./measure.ts";
 
 const sizes = (process.env.BENCH_SIZES ?? "10000,100000").split(",").map(Number);
 

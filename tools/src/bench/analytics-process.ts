@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PubSub } from "@google-cloud/pubsub";
 import { provisionTopology, realtimeUpdates, statsTick, userCreated } from "@syncstack/shared";
+import { resetFirestore } from "@syncstack/shared/testing";
 import { freePort } from "../free-port.ts";
 import { repoRoot } from "../paths.ts";
 import { type ManagedProcess, startService } from "../process-group.ts";
@@ -72,12 +72,6 @@ export async function startAnalytics(
   };
 }
 
-/** A process's peak resident set so far (VmHWM), in KiB. */
-export function peakRssKiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
-}
-
 function parse(line: string): Record<string, unknown> | undefined {
   try {
     return JSON.parse(line) as Record<string, unknown>;
@@ -87,8 +81,6 @@ function parse(line: string): Record<string, unknown> | undefined {
 }
 
 /** Deletes every document of the benchmark's project. */
-export async function resetDatabase(firestore: string): Promise<void> {
-  const url = `http://${firestore}/emulator/v1/projects/${projectId}/databases/(default)/documents`;
-  const response = await fetch(url, { method: "DELETE" });
-  if (!response.ok) throw new Error(`resetting the emulator failed: ${response.status}`);
+export function resetDatabase(firestore: string): Promise<void> {
+  return resetFirestore(projectId, firestore);
 }

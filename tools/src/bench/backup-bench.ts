@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { type DocumentData, FieldPath, Firestore, Timestamp } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
@@ -10,8 +9,9 @@ import {
   provisionTopology,
   realtimeUpdates,
 } from "@syncstack/shared";
+import { resetFirestore } from "@syncstack/shared/testing";
 import { restoreBackup } from "../../../services/backup/src/restore.ts";
-import { fmt } from "./measure.ts";
+import { fmt, peakRssKiB } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 
 const projectId = "demo-bench-backup";
@@ -57,11 +57,11 @@ export async function benchBackup(env: {
   const peaks: number[] = [];
   try {
     for (const size of sizes) {
-      await reset(env.firestore, projectId);
-      await reset(env.firestore, targetProject);
+      await resetFirestore(projectId, env.firestore);
+      await resetFirestore(targetProject, env.firestore);
       const write = await timed(size, () => seed(target, size));
       await seed(db, size);
-      await reset(env.firestore, targetProject);
+      await resetFirestore(targetProject, env.firestore);
       const read = await timed(size, () => rawRead(db, size));
       const service = await startBenchService("backup", {
         GOOGLE_CLOUD_PROJECT: projectId,
@@ -176,17 +176,4 @@ async function timed(size: number, run: () => Promise<void>): Promise<Phase> {
   await run();
   const seconds = (performance.now() - start) / 1_000;
   return { seconds, perSecond: size / seconds };
-}
-
-async function reset(host: string, project: string): Promise<void> {
-  const response = await fetch(
-    `http://${host}/emulator/v1/projects/${project}/databases/(default)/documents`,
-    { method: "DELETE" },
-  );
-  if (!response.ok) throw new Error(`resetting ${project} failed: ${response.status}`);
-}
-
-function peakRssKiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,7 @@ import {
 } from "@syncstack/shared";
 import sharp from "sharp";
 import { makeThumbnails } from "../../../services/files/src/make-thumbnails.ts";
-import { fmt } from "./measure.ts";
+import { fmt, peakRssKiB } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 
 const projectId = "demo-bench-files";
@@ -148,9 +147,4 @@ async function inParallel(
       for (let n = next++; n < total; n = next++) await work(n);
     }),
   );
-}
-
-function peakRssKiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /** Latency percentiles and throughput of one load phase. */
 export interface PhaseResult {
   requests: number;
@@ -58,4 +60,10 @@ export async function runPhase(
 export function fmt(value: number): string {
   if (!Number.isFinite(value)) return "n/a";
   return value >= 100 ? Math.round(value).toLocaleString("en-US") : value.toFixed(1);
+}
+
+/** A process's peak resident set so far (VmHWM), in KiB. */
+export function peakRssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
 }

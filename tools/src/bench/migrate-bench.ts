@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DocumentData, Firestore, Timestamp } from "@google-cloud/firestore";
+import { resetFirestore } from "@syncstack/shared/testing";
 import { defaultCheckpointPath, defaultReportPath } from "../migrate/checkpoint.ts";
 import type { MigrationTransform } from "../migrate/load-transform.ts";
 import { runMigration } from "../migrate/run-migration.ts";
@@ -84,9 +85,7 @@ async function timed(count: number, work: () => Promise<void>): Promise<Timing> 
 
 /** Empties the database (the emulator slows as its heap fills) and seeds `source`. */
 async function freshSource(db: Firestore, host: string, count: number): Promise<void> {
-  const url = `http://${host}/emulator/v1/projects/${projectId}/databases/(default)/documents`;
-  const response = await fetch(url, { method: "DELETE" });
-  if (!response.ok) throw new Error(`resetting the emulator failed: ${response.status}`);
+  await resetFirestore(projectId, host);
   await writeAll(db, "source", count);
 }
 

@@ -82,9 +82,11 @@ export function testContext(name: ServiceName, projectId: string): ServiceContex
   return createServiceContext(name, config, { logger: memoryLogger(projectId).logger });
 }
 
-/** Deletes every document of the project in the Firestore emulator. */
-export async function resetFirestore(projectId: string): Promise<void> {
-  const { firestore } = emulatorHosts();
+/** Deletes every document of the project in the Firestore emulator (the runner's by default). */
+export async function resetFirestore(
+  projectId: string,
+  firestore: string = emulatorHosts().firestore,
+): Promise<void> {
   const response = await fetch(
     `http://${firestore}/emulator/v1/projects/${projectId}/databases/(default)/documents`,
     { method: "DELETE" },
