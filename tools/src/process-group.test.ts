@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { prefixLines, startService } from "./process-group.ts";
@@ -14,6 +16,29 @@ const isAlive = (pid: number) => {
 };
 
 describe("startService", () => {
+  test("a parent killed with SIGKILL does not leave its services behind", async () => {
+    const module = new URL("./process-group.ts", import.meta.url).href;
+    // A parent that starts a long-running service, says its pid, and is then killed outright.
+    const parent = spawn(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `const { startService } = await import(${JSON.stringify(module)});
+         const s = startService("sleeper", { command: "sleep", args: ["60"], env: process.env, log: () => {} });
+         console.log(s.pid); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const [line] = (await once(parent.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
+    const pid = Number(line.toString().trim());
+    assert.ok(isAlive(pid), "the service runs");
+    parent.kill("SIGKILL");
+    const deadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(isAlive(pid), false, "the watchdog stopped the orphaned service");
+  });
+
   test("sends every output line to log and reports the exit code", async () => {
     const lines: string[] = [];
     const service = startService("echo", {

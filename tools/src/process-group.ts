@@ -44,12 +44,30 @@ export function startService(name: string, opts: ServiceOptions): ManagedProcess
     child.once("exit", (code) => resolve(code));
   });
   const pid = child.pid ?? -1;
+  const watchdog = pid > 0 ? watchParent(pid) : undefined;
+  void exited.then(() => watchdog?.kill());
   return {
     name,
     pid,
     exited,
-    stop: (graceMs = 10_000) => (pid > 0 ? stopGroup(pid, graceMs) : Promise.resolve()),
+    stop: async (graceMs = 10_000) => {
+      if (pid > 0) await stopGroup(pid, graceMs);
+      watchdog?.kill();
+    },
   };
+}
+
+/**
+ * A detached shell that stops the group if this process dies without stopping it (SIGKILL,
+ * a crash): the group is detached so that stopping reaches its children, which would
+ * otherwise leave emulator JVMs running forever.
+ */
+function watchParent(pgid: number) {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
+kill -TERM -${pgid} 2>/dev/null; sleep 5; kill -KILL -${pgid} 2>/dev/null`;
+  const watcher = spawn("/bin/sh", ["-c", script], { detached: true, stdio: "ignore" });
+  watcher.unref();
+  return watcher;
 }
 
 /** Sends SIGTERM to process group `pgid`, waits up to `graceMs` for it to empty, then SIGKILLs it. */
