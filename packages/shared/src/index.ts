@@ -42,6 +42,7 @@ export { Publisher, type PublishOptions } from "./pubsub/publisher.ts";
 export { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
 export { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
 export {
+  closeServiceContext,
   createServiceApp,
   createServiceContext,
   runService,

@@ -54,6 +54,12 @@ export function createServiceContext<C extends BaseConfig>(
   };
 }
 
+/** Flushes and closes the context's publisher and clients, so the process can exit. */
+export async function closeServiceContext(context: ServiceContext): Promise<void> {
+  await context.publisher.close();
+  await closeClients(context);
+}
+
 /** The service's express app: the shared factory plus its push endpoints and routes. */
 export function createServiceApp(context: ServiceContext, definition: ServiceDefinition): Express {
   return createApp({
@@ -108,8 +114,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     handleSignals: true,
     onShutdown: async () => {
       await Promise.allSettled([...pulls.map((pull) => pull.close()), stopBackground?.()]);
-      await context.publisher.close();
-      await closeClients(context);
+      await closeServiceContext(context);
       await telemetry.shutdown();
     },
   });

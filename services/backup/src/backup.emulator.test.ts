@@ -4,6 +4,7 @@ import { createGunzip } from "node:zlib";
 import { Timestamp } from "@google-cloud/firestore";
 import {
   backupRequested,
+  closeServiceContext,
   createServiceApp,
   defaultBucketNames,
   type RealtimeUpdate,
@@ -48,10 +49,8 @@ before(async () => {
 after(async () => {
   await events.close();
   await server.close();
-  await ctx.publisher.close();
-  await ctx.pubsub.close();
   await deps.exportDb.terminate();
-  await ctx.firestore.terminate();
+  await closeServiceContext(ctx);
 });
 beforeEach(async () => {
   await resetFirestore(projectId);

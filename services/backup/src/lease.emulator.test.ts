@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { Timestamp } from "@google-cloud/firestore";
-import { defaultBucketNames } from "@syncstack/shared";
+import { closeServiceContext, defaultBucketNames } from "@syncstack/shared";
 import { resetFirestore, testProjectId } from "@syncstack/shared/testing";
 import { leasePath } from "./lease.ts";
 import { runBackup } from "./run-backup.ts";
@@ -15,10 +15,8 @@ const db = ctx.firestore;
 
 before(() => provision(ctx));
 after(async () => {
-  await ctx.publisher.close();
-  await ctx.pubsub.close();
   await deps.exportDb.terminate();
-  await db.terminate();
+  await closeServiceContext(ctx);
 });
 beforeEach(async () => {
   await resetFirestore(projectId);

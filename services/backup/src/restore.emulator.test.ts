@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { createServiceApp, defaultBucketNames } from "@syncstack/shared";
+import { closeServiceContext, createServiceApp, defaultBucketNames } from "@syncstack/shared";
 import { emulatorIdToken, listen, resetFirestore, testProjectId } from "@syncstack/shared/testing";
 import { backupService } from "./app.ts";
 import { collectionObject } from "./backup-objects.ts";
@@ -34,9 +34,8 @@ before(async () => {
 });
 after(async () => {
   await server.close();
-  await ctx.publisher.close();
-  await ctx.pubsub.close();
-  await Promise.all([deps.exportDb.terminate(), other.terminate(), db.terminate()]);
+  await Promise.all([deps.exportDb.terminate(), other.terminate()]);
+  await closeServiceContext(ctx);
 });
 beforeEach(async () => {
   await Promise.all([resetFirestore(projectId), resetFirestore(otherProject)]);

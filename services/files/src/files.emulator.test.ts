@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { DocumentSnapshot } from "@google-cloud/firestore";
 import {
+  closeServiceContext,
   createServiceApp,
   createServiceContext,
   defaultBucketNames,
@@ -58,9 +59,7 @@ before(async () => {
 after(async () => {
   await events.close();
   await server.close();
-  await ctx.publisher.close();
-  await ctx.pubsub.close();
-  await ctx.firestore.terminate();
+  await closeServiceContext(ctx);
 });
 beforeEach(() => resetFirestore(projectId));
 

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import type { Timestamp } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
 import {
+  closeServiceContext,
   createServiceApp,
   createServiceContext,
   loadConfig,
@@ -72,9 +73,7 @@ after(async () => {
   await events.close();
   await service.outbox.drain();
   await server.close();
-  await ctx.publisher.close();
-  await ctx.pubsub.close();
-  await ctx.firestore.terminate();
+  await closeServiceContext(ctx);
 });
 beforeEach(async () => {
   await resetFirestore(projectId);

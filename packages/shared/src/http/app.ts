@@ -1,7 +1,7 @@
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { withDeadline } from "../deadline.ts";
-import { AppError, describeError } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { tracer } from "../telemetry.ts";
 
@@ -137,7 +137,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
     const appError = toAppError(error);
     if (appError.status >= 500) {
-      logger.error("request failed", { error, path: request.path, cause: describeError(error) });
+      logger.error("request failed", { error, path: request.path });
     }
     if (response.headersSent) return;
     response.status(appError.status).json({

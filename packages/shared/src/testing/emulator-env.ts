@@ -3,8 +3,6 @@ import type { Server } from "node:http";
 import type { Express } from "express";
 import { type BaseConfig, baseEnvSchema, loadConfig } from "../config.ts";
 import { createLogger, type LogFields, type Logger } from "../logger.ts";
-import { createServiceContext, type ServiceContext } from "../service.ts";
-import type { ServiceName } from "../topics/topic.ts";
 
 /** Emulator hosts the test runner started; a test outside the runner fails with a clear message. */
 export function emulatorHosts(): { pubsub: string; firestore: string } {
@@ -74,12 +72,6 @@ export function memoryLogger(projectId: string): { logger: Logger; entries: LogF
     write: (line) => entries.push(JSON.parse(line) as LogFields),
   });
   return { logger, entries };
-}
-
-/** A service context with real emulator clients for one test project. */
-export function testContext(name: ServiceName, projectId: string): ServiceContext {
-  const config = testConfig(projectId);
-  return createServiceContext(name, config, { logger: memoryLogger(projectId).logger });
 }
 
 /** Deletes every document of the project in the Firestore emulator (the runner's by default). */

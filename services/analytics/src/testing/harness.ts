@@ -1,4 +1,5 @@
 import {
+  closeServiceContext,
   createServiceApp,
   createServiceContext,
   type LogFields,
@@ -82,8 +83,7 @@ export async function startAnalytics(
     close: async () => {
       await service.folder.stop();
       await server.close();
-      await ctx.pubsub.close();
-      await ctx.firestore.terminate();
+      await closeServiceContext(ctx);
     },
   };
 }
