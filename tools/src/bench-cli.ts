@@ -6,14 +6,11 @@ import { benchBackup } from "./bench/backup-bench.ts";
 import { benchFiles } from "./bench/files-bench.ts";
 import { benchMigrate } from "./bench/migrate-bench.ts";
 import { benchSync } from "./bench/sync-bench.ts";
-import { startEmulatorSession } from "./emulator-session.ts";
+import { type EmulatorSession, startEmulatorSession } from "./emulator-session.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
 
-const benches: Record<
-  string,
-  (env: { pubsub: string; firestore: string; storage: string }) => Promise<string>
-> = {
+const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   sync: benchSync,
   analytics: benchAnalytics,
   migrate: benchMigrate,

@@ -13,6 +13,8 @@ export interface EmulatorSession {
   firestore: string;
   /** The storage emulator's URL (in memory, notifying the Pub/Sub emulator). */
   storage: string;
+  /** Process groups of the Pub/Sub and Firestore emulators, for CPU accounting. */
+  pids: { pubsub: number; firestore: number };
   stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startEmulatorSession(firestoreHeapMiB = 768): Promise<Emul
       pubsub: pubsub.host,
       firestore: firestore.host,
       storage: storage.url,
+      pids: { pubsub: pubsub.pid, firestore: firestore.pid },
       stop: async () => {
         await storage.stop();
         await stopAll(started);

@@ -102,10 +102,9 @@ async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-// An orphaned child (java under the Firestore bash launcher) stays a zombie until init reaps it,
-// which some inits do seconds late or never; a zombie holds no port or memory, so it counts as gone.
-function hasLiveMember(pgid: number): boolean {
-  if (!existsSync("/proc/self/stat")) return true;
+/** The fields of /proc/<pid>/stat after the command name: state is [0], pgrp [2], utime [11], stime [12]. */
+function* groupStats(pgid: number): Generator<string[]> {
+  if (!existsSync("/proc/self/stat")) return;
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     let stat: string;
@@ -114,10 +113,24 @@ function hasLiveMember(pgid: number): boolean {
     } catch {
       continue;
     }
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid) yield fields;
   }
+}
+
+// An orphaned child (java under the Firestore bash launcher) stays a zombie until init reaps it,
+// which some inits do seconds late or never; a zombie holds no port or memory, so it counts as gone.
+function hasLiveMember(pgid: number): boolean {
+  if (!existsSync("/proc/self/stat")) return true;
+  for (const [state] of groupStats(pgid)) if (state !== "Z" && state !== "X") return true;
   return false;
+}
+
+/** CPU time (user + system, in ms) used so far by the live members of a process group. */
+export function groupCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const fields of groupStats(pgid)) ticks += Number(fields[11]) + Number(fields[12]);
+  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
 /** Where `prefixLines` writes, and how wide the padded prefix column is. */

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { groupCpuMs } from "../process-group.ts";
 
 /** Latency percentiles and throughput of one load phase. */
 export interface PhaseResult {
@@ -66,4 +67,38 @@ export function fmt(value: number): string {
 export function peakRssKiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+}
+
+/** CPU time spent per operation by each named process group during one phase. */
+export type CpuShare = Record<string, number>;
+
+/**
+ * Starts counting CPU time of process groups (and of this process, as "client"); the returned
+ * function gives each one's CPU ms per operation for `operations` done meanwhile. CPU time,
+ * unlike wall time, hardly depends on what else the shared machine runs.
+ */
+export function meterCpu(groups: Record<string, number>): (operations: number) => CpuShare {
+  const read = () => {
+    const now: CpuShare = {};
+    for (const [name, pgid] of Object.entries(groups)) now[name] = groupCpuMs(pgid);
+    const self = process.cpuUsage();
+    now.client = (self.user + self.system) / 1_000;
+    return now;
+  };
+  const before = read();
+  return (operations) => {
+    const after = read();
+    const share: CpuShare = {};
+    for (const name of Object.keys(after)) {
+      share[name] = ((after[name] ?? 0) - (before[name] ?? 0)) / Math.max(1, operations);
+    }
+    return share;
+  };
+}
+
+/** "firestore 1.2, pubsub 0.4, ..." in CPU ms per operation. */
+export function formatCpu(share: CpuShare): string {
+  return Object.entries(share)
+    .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+    .join(", ");
 }

@@ -3,12 +3,21 @@ import { FieldValue, Firestore } from "@google-cloud/firestore";
 import { type Message, PubSub } from "@google-cloud/pubsub";
 import { provisionTopology, type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
 import { emulatorIdToken, resetFirestore } from "@syncstack/shared/testing";
-import { fmt, type PhaseResult, percentile, runPhase } from "./measure.ts";
+import {
+  type CpuShare,
+  fmt,
+  formatCpu,
+  meterCpu,
+  type PhaseResult,
+  percentile,
+  runPhase,
+} from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 
 export interface BenchEnv {
   pubsub: string;
   firestore: string;
+  pids: { pubsub: number; firestore: number };
 }
 
 const projectId = "demo-bench-sync";
@@ -31,11 +40,11 @@ export async function benchSync(env: BenchEnv): Promise<string> {
   const db = new Firestore({ projectId, host: env.firestore, ssl: false });
   const pubsub = new PubSub({ projectId, apiEndpoint: env.pubsub, emulatorMode: true });
   await provisionTopology(pubsub, [realtimeUpdates], { serviceUrls: {}, nativeDeadLetters: false });
+  // The subscriber stands in for the registry's subscribers of the topic, configured as they are.
+  const ordered = realtimeUpdates.subscriptions.some((spec) => spec.ordered !== false);
   const [subscription] = await pubsub
     .topic(realtimeUpdates.name)
-    .createSubscription("bench-events", {
-      enableMessageOrdering: true,
-    });
+    .createSubscription("bench-events", { enableMessageOrdering: ordered });
   const sentAt = new Map<string, number>();
   const eventLatencies: number[] = [];
   subscription.on("message", (message: Message) => {
@@ -55,11 +64,18 @@ export async function benchSync(env: BenchEnv): Promise<string> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
   const rows: string[] = [];
+  const cpuRows: string[] = [];
   const ratios: number[] = [];
+  const groups = { ...env.pids, service: service.process.pid };
+  const cpuRow = (name: string, share: CpuShare) => {
+    const total = Object.values(share).reduce((sum, ms) => sum + ms, 0);
+    cpuRows.push(`| ${name} | ${total.toFixed(2)} | ${formatCpu(share)} |`);
+  };
   try {
     for (const concurrency of levels) {
       // Each phase starts from an empty database: the emulator's JVM slows as its heap fills.
       await resetFirestore(projectId, env.firestore);
+      let cpu = meterCpu(groups);
       const raw = await runPhase(concurrency, phaseSeconds, async (n) => {
         await db
           .collection("bench_raw")
@@ -70,8 +86,10 @@ export async function benchSync(env: BenchEnv): Promise<string> {
             sync_source: "bench",
           });
       });
+      cpuRow(`raw set() x${concurrency}`, cpu(raw.requests));
       await resetFirestore(projectId, env.firestore);
       eventLatencies.length = 0;
+      cpu = meterCpu(groups);
       const ingress = await runPhase(concurrency, phaseSeconds, async (n) => {
         const document = `c${concurrency}-${n}`;
         sentAt.set(document, performance.now());
@@ -83,6 +101,7 @@ export async function benchSync(env: BenchEnv): Promise<string> {
         });
         if (status !== 200) throw new Error(`status ${status}`);
       });
+      cpuRow(`POST /v1/sync x${concurrency}`, cpu(ingress.requests));
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       const events = [...eventLatencies].sort((a, b) => a - b);
       const ratio = ingress.perSecond / raw.perSecond;
@@ -113,6 +132,12 @@ export async function benchSync(env: BenchEnv): Promise<string> {
     ...rows,
     "",
     `ingress / raw set() at ${levels.at(-1)} clients: ${ratios.at(-1)?.toFixed(2)} (target >= 0.60)`,
+    "",
+    "CPU ms per write by process (CPU time hardly depends on what else the machine runs):",
+    "",
+    "| phase | total | by process |",
+    "| --- | ---: | --- |",
+    ...cpuRows,
   ].join("\n");
 }
 
