@@ -4,6 +4,7 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
+  AlwaysOffSampler,
   BatchSpanProcessor,
   ConsoleSpanExporter,
   InMemorySpanExporter,
@@ -30,7 +31,8 @@ let installed: Telemetry | undefined;
 
 /**
  * Wires the OpenTelemetry SDK once per process: W3C trace context, async context and the
- * exporter chosen by configuration. Spans get real ids even with no exporter, so logs
+ * exporter chosen by configuration. With no exporter nothing is recorded (that would be work
+ * thrown away on every request and every client call), but spans still get real ids, so logs
  * correlate and trace context is passed on.
  */
 export function setupTelemetry(options: TelemetryOptions): Telemetry {
@@ -51,6 +53,7 @@ export function setupTelemetry(options: TelemetryOptions): Telemetry {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName }),
     spanProcessors,
+    ...(options.exporter === "none" ? { sampler: new AlwaysOffSampler() } : {}),
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
