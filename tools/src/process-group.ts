@@ -72,8 +72,6 @@ kill -TERM -${pgid} 2>/dev/null; sleep 5; kill -KILL -${pgid} 2>/dev/null`;
 
 /** Sends SIGTERM to process group `pgid`, waits up to `graceMs` for it to empty, then SIGKILLs it. */
 async function stopGroup(pgid: number, graceMs: number): Promise<void> {
-  // -1 and -0 would signal every process we may signal, or our own group.
-  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`not a process group id: ${pgid}`);
   if (!signalGroup(pgid, "SIGTERM")) return;
   if (await groupGone(pgid, graceMs)) return;
   signalGroup(pgid, "SIGKILL");
@@ -82,8 +80,10 @@ async function stopGroup(pgid: number, graceMs: number): Promise<void> {
   }
 }
 
-/** Returns false when no process of the group is left to signal. */
-function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+/** Signals every process of group `pgid`; returns false when none is left to signal. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  // -1 and -0 would signal every process we may signal, or our own group.
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`not a process group id: ${pgid}`);
   try {
     process.kill(-pgid, signal);
     return true;

@@ -21,7 +21,7 @@ import {
 } from "./emulators.ts";
 import { assertPortFree } from "./free-port.ts";
 import { repoRoot } from "./paths.ts";
-import { type ManagedProcess, prefixLines, startService } from "./process-group.ts";
+import { type ManagedProcess, prefixLines, signalGroup, startService } from "./process-group.ts";
 import { startScheduler } from "./scheduler.ts";
 
 /** Ports and options of a local stack; the defaults are CONTRACT.md's. */
@@ -33,6 +33,10 @@ export interface StackOptions {
   /** Keep Firestore data across restarts (export on stop, import on start). */
   persist: boolean;
   firestoreHeapMiB: number;
+  /** Extra environment for the four services (e.g. shorter sweep intervals for fault tests). */
+  serviceEnv?: Record<string, string>;
+  /** Where each part's output lines go; by default stdout, prefixed with the part's name. */
+  output?: (part: string) => (line: string) => void;
 }
 
 /** The endpoints file CONTRACT.md describes. */
@@ -45,9 +49,22 @@ export interface StackFile {
   buckets: { uploads: string; thumbnails: string; backups: string };
 }
 
+/** One process of a running stack, for fault tests: signalled, paused, restarted. */
+export interface StackPart {
+  /** The process group now running it. */
+  pid(): number;
+  /** Sends a signal to its whole process group (SIGKILL to crash it, SIGSTOP to freeze it). */
+  signal(signal: NodeJS.Signals): void;
+  /** Starts it again (after a crash or a stop) with the same configuration; resolves when healthy. */
+  restart(): Promise<void>;
+}
+
 /** A running stack and how to stop everything it started. */
 export interface RunningStack {
   file: StackFile;
+  /** The emulators can only be signalled: a restarted emulator would have lost its state. */
+  parts: Record<ServiceName, StackPart> &
+    Record<"pubsub" | "firestore", Omit<StackPart, "restart">>;
   stop(): Promise<void>;
 }
 
@@ -62,7 +79,7 @@ const colors: Record<string, number> = {
   stack: 37,
 };
 const width = Math.max(...Object.keys(colors).map((name) => name.length));
-const output = (name: string) => prefixLines(name, colors[name], { width });
+const prefixed = (name: string) => prefixLines(name, colors[name], { width });
 
 /**
  * Starts the emulators, provisions the topology from the registry, starts the four services
@@ -73,6 +90,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const problems = checkEmulatorPrerequisites();
   if (problems.length > 0) throw new Error(`cannot start the stack:\n  ${problems.join("\n  ")}`);
   const { ports } = options;
+  const output = options.output ?? prefixed;
   await Promise.all([
     assertPortFree(
       ports.pubsub,
@@ -105,6 +123,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let storageEmulator: ManagedProcess | undefined;
   const stopEverything = async () => {
     stopScheduler();
+    // A part a fault test froze must run again to hear SIGTERM.
+    for (const emulator of emulators) signalGroup(emulator.pid, "SIGCONT");
     await Promise.all(services.map((service) => service.stop(10_000)));
     await storageEmulator?.stop(5_000);
     await stopAll(emulators);
@@ -176,22 +196,41 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       // Local apps sign in against the Firebase Auth emulator, whose tokens are unsigned.
       FIREBASE_AUTH_EMULATOR_HOST: process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099",
     };
-    for (const name of serviceNames) {
-      services.push(
-        startService(name, {
-          command: process.execPath,
-          args: ["--conditions=source", join(repoRoot, "services", name, "src", "main.ts")],
-          env: { ...env, PORT: String(ports[name]) },
-          cwd: repoRoot,
-          log: output(name),
-        }),
-      );
-    }
+    const launch = (name: ServiceName) =>
+      startService(name, {
+        command: process.execPath,
+        args: ["--conditions=source", join(repoRoot, "services", name, "src", "main.ts")],
+        env: { ...env, ...options.serviceEnv, PORT: String(ports[name]) },
+        cwd: repoRoot,
+        log: output(name),
+      });
+    services.push(...serviceNames.map(launch));
     await Promise.all(
       services.map((service, i) =>
         waitHealthy(service, `${serviceUrls[serviceNames[i] as ServiceName]}/healthz`),
       ),
     );
+    const servicePart = (name: ServiceName, index: number): StackPart => ({
+      pid: () => (services[index] as ManagedProcess).pid,
+      signal: (signal) => signalGroup((services[index] as ManagedProcess).pid, signal),
+      restart: async () => {
+        await (services[index] as ManagedProcess).stop(10_000);
+        services[index] = launch(name);
+        await waitHealthy(services[index], `${serviceUrls[name]}/healthz`);
+      },
+    });
+    const emulatorPart = (emulator: RunningEmulator) => ({
+      pid: () => emulator.pid,
+      signal: (signal: NodeJS.Signals) => signalGroup(emulator.pid, signal),
+    });
+    const parts = {
+      ...(Object.fromEntries(serviceNames.map((name, i) => [name, servicePart(name, i)])) as Record<
+        ServiceName,
+        StackPart
+      >),
+      pubsub: emulatorPart(emulators[0] as RunningEmulator),
+      firestore: emulatorPart(emulators[1] as RunningEmulator),
+    };
 
     const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
     const scheduled = (topics as readonly TopicSpec[]).flatMap((topic) =>
@@ -233,6 +272,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     return {
       file,
+      parts,
       async stop() {
         await rm(stackFile, { force: true });
         await pubsub.close();

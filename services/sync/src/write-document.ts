@@ -224,8 +224,9 @@ function replay(snapshot: DocumentSnapshot, options: WriteOptions): ReplayedResu
   };
 }
 
+/** A write the database did not take, or did not answer in time, is a 503 the client retries. */
 function asUnavailable(error: unknown): unknown {
-  if (error instanceof AppError) return error;
+  if (error instanceof AppError && error.code !== "deadline_exceeded") return error;
   return new AppError("unavailable", "the database did not accept the write; retry", {
     cause: error,
   });

@@ -140,6 +140,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error("request failed", { error, path: request.path });
     }
     if (response.headersSent) return;
+    // A client may try again, and should wait a moment first rather than hammer a dependency.
+    if (appError.retryable) response.set("Retry-After", "1");
     response.status(appError.status).json({
       error: {
         code: appError.code,

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import type { Firestore } from "@google-cloud/firestore";
+import type { RealtimeUpdate } from "@syncstack/shared";
+import { waitFor } from "@syncstack/shared/testing";
+import type { AcceptedSync } from "./harness.ts";
+
+/** What the checks found, for RELIABILITY.md's figures. */
+export interface Tally {
+  accepted: number;
+  documents: number;
+  users: number;
+  createdCounted: number;
+}
+
+/** Waits until the sync outbox holds nothing: every committed event has been published. */
+export async function outboxDrained(db: Firestore, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    "the sync outbox to drain",
+    async () => ((await db.collection("_outbox").limit(1).get()).empty ? true : undefined),
+    timeoutMs,
+  );
+}
+
+/**
+ * Nothing accepted is lost and nothing is counted twice: every accepted write is in its
+ * document, the outbox drains, and each author's `documents_created` equals the documents
+ * they created in `collection` (a write whose answer was lost may exist without having been
+ * accepted, and counts: it was committed with its event). Checked twice, a few seconds
+ * apart, so a late duplicate would show.
+ */
+export async function assertNothingLost(
+  db: Firestore,
+  collection: string,
+  accepted: readonly AcceptedSync[],
+): Promise<Tally> {
+  await outboxDrained(db);
+  const snapshot = await db.collection(collection).get();
+  const documents = new Map(snapshot.docs.map((doc) => [doc.id, doc]));
+  for (const write of accepted) {
+    const doc = documents.get(write.document);
+    assert.ok(doc, `accepted write ${write.document} v${write.version} has no document`);
+    const version = Number(doc.get("version"));
+    assert.ok(version >= write.version, `${write.document} is at v${version} < v${write.version}`);
+  }
+  const created = new Map<string, number>();
+  for (const doc of snapshot.docs) {
+    const author = String(doc.get("data.author"));
+    created.set(author, (created.get(author) ?? 0) + 1);
+  }
+  const counted = async () => {
+    const stats = await db.getAll(...[...created.keys()].map((uid) => db.doc(`user_stats/${uid}`)));
+    return stats.map((doc) => [doc.id, Number(doc.get("documents_created") ?? 0)] as const);
+  };
+  const mismatch = (found: (readonly [string, number])[]) =>
+    found.filter(([uid, count]) => count !== created.get(uid));
+  await waitFor(
+    "user_stats to count every created document once",
+    async () => ((await mismatch(await counted())).length === 0 ? true : undefined),
+    60_000,
+  ).catch(async (error: unknown) => {
+    const wrong = mismatch(await counted()).map(
+      ([uid, count]) => `${uid}: counted ${count}, created ${created.get(uid)}`,
+    );
+    const unfolded = (await db.collection("_activity_deltas").count().get()).data().count;
+    throw new Error(
+      `${(error as Error).message}: ${wrong.join("; ")}; ${unfolded} activity deltas unfolded`,
+    );
+  });
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  assert.deepEqual(mismatch(await counted()), [], "a late duplicate was counted");
+  return {
+    accepted: accepted.length,
+    documents: documents.size,
+    users: created.size,
+    createdCounted: [...created.values()].reduce((sum, n) => sum + n, 0),
+  };
+}
+
+/**
+ * Every version of every document arrived, and per document the versions first arrived in
+ * order (a republished event may arrive again later; consumers deduplicate).
+ */
+export function assertDeliveredInOrder(
+  events: readonly RealtimeUpdate[],
+  versions: ReadonlyMap<string, number>,
+): void {
+  const firstArrivals = new Map<string, number[]>();
+  for (const event of events) {
+    const seen = firstArrivals.get(event.document) ?? [];
+    if (!seen.includes(event.version)) seen.push(event.version);
+    firstArrivals.set(event.document, seen);
+  }
+  for (const [document, version] of versions) {
+    const expected = Array.from({ length: version }, (_, i) => i + 1);
+    assert.deepEqual(firstArrivals.get(document), expected, `events of ${document}`);
+  }
+}
