@@ -27,6 +27,12 @@ export const baseEnvSchema = z.object({
   FIREBASE_AUTH_EMULATOR_HOST: z.string().min(1).optional(),
   /** Set by Cloud Run. */
   K_SERVICE: z.string().optional(),
+  /** Require Google-signed OIDC tokens on push endpoints; unset: on when K_SERVICE is set. */
+  PUSH_AUTH: z.enum(["on", "off"]).optional(),
+  /** The audience push tokens carry; unset: the push endpoint's URL, Pub/Sub's default. */
+  PUSH_AUDIENCE: z.string().min(1).optional(),
+  /** The service account push subscriptions sign their tokens as (required with PUSH_AUTH). */
+  PUSH_SERVICE_ACCOUNT: z.email().optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseEnvSchema>;
