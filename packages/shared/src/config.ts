@@ -13,7 +13,8 @@ export const baseEnvSchema = z.object({
   FIRESTORE_EMULATOR_HOST: hostPort.optional(),
   STORAGE_EMULATOR_HOST: z.url().optional(),
   LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARNING", "ERROR"]).default("INFO"),
-  OTEL_TRACES_EXPORTER: z.enum(["none", "console", "otlp"]).default("none"),
+  /** `gcp`: Cloud Trace through its OTLP endpoint, as the service's account. */
+  OTEL_TRACES_EXPORTER: z.enum(["none", "console", "otlp", "gcp"]).default("none"),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Deadline for a single-document call to Firestore, Pub/Sub or Storage. */
   DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),

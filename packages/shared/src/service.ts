@@ -108,6 +108,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     serviceName: name,
     exporter: config.OTEL_TRACES_EXPORTER,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    projectId: config.GOOGLE_CLOUD_PROJECT,
   });
   const context = createServiceContext(name, config);
   const definition = define(context);
