@@ -34,6 +34,7 @@ function testTopic(name: string, delivery: "push" | "pull", filter?: string) {
     schema: payloadSchema,
     schemaVersion: 1,
     retry,
+    publishers: ["analytics"],
     subscriptions: [
       { service: "analytics", delivery, ackDeadlineSeconds: 10, ...(filter ? { filter } : {}) },
     ],

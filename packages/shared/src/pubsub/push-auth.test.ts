@@ -54,6 +54,7 @@ const topic = defineTopic({
   schema: z.object({ n: z.number() }),
   schemaVersion: 1,
   retry: { minBackoffSeconds: 1, maxBackoffSeconds: 2, maxDeliveryAttempts: 5 },
+  publishers: [],
   subscriptions: [{ service: "analytics", delivery: "push", ackDeadlineSeconds: 10 }],
 });
 const handled: number[] = [];
