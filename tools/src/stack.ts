@@ -10,7 +10,6 @@ import {
   provisionTopology,
   type ServiceName,
   serviceNames,
-  type TopicSpec,
   topics,
 } from "@syncstack/shared";
 import {
@@ -22,7 +21,7 @@ import {
 import { assertPortFree } from "./free-port.ts";
 import { repoRoot } from "./paths.ts";
 import { type ManagedProcess, prefixLines, signalGroup, startService } from "./process-group.ts";
-import { startScheduler } from "./scheduler.ts";
+import { startTopicScheduler } from "./topic-scheduler.ts";
 
 /** Ports and options of a local stack; the defaults are CONTRACT.md's. */
 export interface StackOptions {
@@ -156,7 +155,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       apiEndpoint: pubsubHost,
       emulatorMode: true,
     });
-    await provisionTopology(pubsub, topics, { serviceUrls, nativeDeadLetters: false });
+    await provisionTopology(pubsub, topics, { serviceUrls, nativePolicies: false });
     log(`provisioned ${topics.length} topics, their dead-letter topics and subscriptions`);
 
     const storageUrl = `http://127.0.0.1:${ports.storage}`;
@@ -233,27 +232,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     };
 
     const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
-    const scheduled = (topics as readonly TopicSpec[]).flatMap((topic) =>
-      topic.schedule ? [{ topic, schedule: topic.schedule }] : [],
-    );
     const logger = createLogger({
       projectId: options.projectId,
       fields: { component: "scheduler" },
       write: log,
     });
-    const scheduler = startScheduler(
-      scheduled.map(({ topic, schedule }) => ({
-        name: topic.name,
-        cron: schedule.cron,
-        timeZone: schedule.timeZone,
-        run: async (at: Date) => {
-          await publisher.publish(topic, schedule.payload(at));
-        },
-      })),
-      {
-        log: (entry) => logger[entry.severity === "ERROR" ? "error" : "info"](entry.message, entry),
-      },
-    );
+    const scheduler = startTopicScheduler(publisher, logger);
     stopScheduler = () => scheduler.stop();
 
     const file: StackFile = {

@@ -13,7 +13,8 @@ export const baseEnvSchema = z.object({
   FIRESTORE_EMULATOR_HOST: hostPort.optional(),
   STORAGE_EMULATOR_HOST: z.url().optional(),
   LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARNING", "ERROR"]).default("INFO"),
-  OTEL_TRACES_EXPORTER: z.enum(["none", "console", "otlp"]).default("none"),
+  /** `gcp`: Cloud Trace through its OTLP endpoint, as the service's account. */
+  OTEL_TRACES_EXPORTER: z.enum(["none", "console", "otlp", "gcp"]).default("none"),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Deadline for a single-document call to Firestore, Pub/Sub or Storage. */
   DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
@@ -27,6 +28,12 @@ export const baseEnvSchema = z.object({
   FIREBASE_AUTH_EMULATOR_HOST: z.string().min(1).optional(),
   /** Set by Cloud Run. */
   K_SERVICE: z.string().optional(),
+  /** Require Google-signed OIDC tokens on push endpoints; unset: on when K_SERVICE is set. */
+  PUSH_AUTH: z.enum(["on", "off"]).optional(),
+  /** The audience push tokens carry; unset: the push endpoint's URL, Pub/Sub's default. */
+  PUSH_AUDIENCE: z.string().min(1).optional(),
+  /** The service account push subscriptions sign their tokens as (required with PUSH_AUTH). */
+  PUSH_SERVICE_ACCOUNT: z.email().optional(),
 });
 
 export type BaseConfig = z.infer<typeof baseEnvSchema>;

@@ -23,6 +23,7 @@ export { AppError, describeError, type ErrorCode, errorStatus, isRetryable } fro
 export { type AppOptions, createApp, type ReadinessCheck } from "./http/app.ts";
 export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
 export { type ApplyOnceResult, applyOnce, processedMessagesCollection } from "./idempotency.ts";
+export { jwksFetcher } from "./jwt.ts";
 export { createLogger, type LogFields, type Logger, type Severity } from "./logger.ts";
 export { AttemptTracker, backoffMs } from "./pubsub/attempts.ts";
 export {
@@ -41,6 +42,15 @@ export { type ProvisionOptions, provisionTopology } from "./pubsub/provision.ts"
 export { Publisher, type PublishOptions } from "./pubsub/publisher.ts";
 export { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
 export { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
+export {
+  googleOidcJwksUrl,
+  type PushAuthOptions,
+  type PushTokenVerifier,
+  pushAuthEnabled,
+  pushTokenVerifier,
+  pushTokenVerifierFor,
+  requirePushToken,
+} from "./pubsub/push-auth.ts";
 export {
   closeServiceContext,
   createServiceApp,

@@ -10,6 +10,7 @@ import type { Consumer } from "./pubsub/consumer.ts";
 import { Publisher } from "./pubsub/publisher.ts";
 import { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
 import { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
+import { type PushTokenVerifier, pushTokenVerifierFor } from "./pubsub/push-auth.ts";
 import { setupTelemetry } from "./telemetry.ts";
 import type { ServiceName } from "./topics/topic.ts";
 
@@ -60,8 +61,15 @@ export async function closeServiceContext(context: ServiceContext): Promise<void
   await closeClients(context);
 }
 
-/** The service's express app: the shared factory plus its push endpoints and routes. */
-export function createServiceApp(context: ServiceContext, definition: ServiceDefinition): Express {
+/**
+ * The service's express app: the shared factory plus its push endpoints (authenticated when
+ * the configuration asks for it; tests pass their own verifier) and routes.
+ */
+export function createServiceApp(
+  context: ServiceContext,
+  definition: ServiceDefinition,
+  verifyPush: PushTokenVerifier | undefined = pushTokenVerifierFor(context.config),
+): Express {
   return createApp({
     name: context.name,
     logger: context.logger,
@@ -71,7 +79,7 @@ export function createServiceApp(context: ServiceContext, definition: ServiceDef
       pubsub: () => context.pubsub.getTopics({ pageSize: 1, autoPaginate: false }),
     },
     routes: (app) => {
-      app.use(pushRoutes(definition.consumers, { ...context, service: context.name }));
+      app.use(pushRoutes(definition.consumers, { ...context, service: context.name }, verifyPush));
       definition.routes?.(app);
     },
   });
@@ -87,8 +95,10 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   define: (context: ServiceContext<z.infer<S>>) => ServiceDefinition,
 ): Promise<void> {
   let config: z.infer<S>;
+  let verifyPush: PushTokenVerifier | undefined;
   try {
     config = loadConfig(schema);
+    verifyPush = pushTokenVerifierFor(config);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${name}: ${error.message}\n`);
@@ -98,10 +108,12 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     serviceName: name,
     exporter: config.OTEL_TRACES_EXPORTER,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    projectId: config.GOOGLE_CLOUD_PROJECT,
   });
   const context = createServiceContext(name, config);
   const definition = define(context);
-  const app = createServiceApp(context, definition);
+  const app = createServiceApp(context, definition, verifyPush);
+  context.logger.info(`push authentication ${verifyPush ? "on" : "off"}`);
   const runtime = { ...context, service: name };
   const pulls: PullConsumer[] = definition.consumers
     .filter((target) => subscriptionOf(target, name).delivery === "pull")

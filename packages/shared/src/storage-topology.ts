@@ -1,6 +1,6 @@
 import type { Storage } from "@google-cloud/storage";
 import { fileUploaded } from "./topics/file-uploaded.ts";
-import type { TopicSpec } from "./topics/topic.ts";
+import type { ServiceName, TopicSpec } from "./topics/topic.ts";
 
 /** The buckets of the system, by role. */
 export type BucketRole = "uploads" | "thumbnails" | "backups";
@@ -9,6 +9,10 @@ export type BucketRole = "uploads" | "thumbnails" | "backups";
 export interface BucketSpec {
   role: BucketRole;
   notifications: readonly { topic: TopicSpec; eventTypes: readonly string[] }[];
+  /** What each service may do with its objects (IAM in production): read, or also write and delete. */
+  access: Partial<Record<ServiceName, "read" | "write">>;
+  /** The variable that names the bucket to the services with access (none: they are told otherwise). */
+  env?: string;
 }
 
 /** Every bucket: uploads notify `file-uploaded`; thumbnails are written elsewhere so no loop. */
@@ -16,9 +20,12 @@ export const bucketSpecs: readonly BucketSpec[] = [
   {
     role: "uploads",
     notifications: [{ topic: fileUploaded, eventTypes: ["OBJECT_FINALIZE", "OBJECT_DELETE"] }],
+    access: { files: "read" },
+    env: "UPLOADS_BUCKET",
   },
-  { role: "thumbnails", notifications: [] },
-  { role: "backups", notifications: [] },
+  { role: "thumbnails", notifications: [], access: { files: "write" }, env: "THUMBNAILS_BUCKET" },
+  // The backup service is told its bucket by config/backup.storage_bucket, in Firestore.
+  { role: "backups", notifications: [], access: { backup: "write" } },
 ];
 
 /** The default bucket names of a project (CONTRACT.md: `demo-syncstack-uploads`, ...). */

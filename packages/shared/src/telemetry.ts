@@ -12,13 +12,34 @@ import {
   type SpanProcessor,
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
+import { GoogleAuth } from "google-auth-library";
 
-export type TraceExporterKind = "none" | "console" | "otlp" | "memory";
+export type TraceExporterKind = "none" | "console" | "otlp" | "gcp" | "memory";
 
 export interface TelemetryOptions {
   serviceName: string;
   exporter: TraceExporterKind;
   otlpEndpoint?: string | undefined;
+  /** The project traces go to with the `gcp` exporter. */
+  projectId?: string;
+}
+
+/** Cloud Trace's OTLP endpoint (the Telemetry API). */
+export const cloudTraceOtlpEndpoint = "https://telemetry.googleapis.com";
+
+/**
+ * OTLP/HTTP to Cloud Trace, authenticated as the service's account (Application Default
+ * Credentials: the Cloud Run service account, which needs roles/telemetry.tracesWriter).
+ */
+function cloudTraceExporter(projectId: string | undefined): OTLPTraceExporter {
+  const auth = new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/trace.append"] });
+  return new OTLPTraceExporter({
+    url: `${cloudTraceOtlpEndpoint}/v1/traces`,
+    headers: async () => ({
+      ...Object.fromEntries((await auth.getRequestHeaders()).entries()),
+      ...(projectId ? { "x-goog-user-project": projectId } : {}),
+    }),
+  });
 }
 
 /** The process's tracing: `memory` is set only when spans are kept for tests to read. */
@@ -42,6 +63,11 @@ export function setupTelemetry(options: TelemetryOptions): Telemetry {
   if (memory) spanProcessors.push(new SimpleSpanProcessor({ exporter: memory }));
   if (options.exporter === "console")
     spanProcessors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  if (options.exporter === "gcp") {
+    spanProcessors.push(
+      new BatchSpanProcessor({ exporter: cloudTraceExporter(options.projectId) }),
+    );
+  }
   if (options.exporter === "otlp") {
     const url = options.otlpEndpoint
       ? `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces`
@@ -51,7 +77,10 @@ export function setupTelemetry(options: TelemetryOptions): Telemetry {
     );
   }
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ "service.name": options.serviceName }),
+    resource: resourceFromAttributes({
+      "service.name": options.serviceName,
+      ...(options.projectId ? { "gcp.project_id": options.projectId } : {}),
+    }),
     spanProcessors,
     ...(options.exporter === "none" ? { sampler: new AlwaysOffSampler() } : {}),
   });

@@ -39,3 +39,6 @@ export function analyticsService(
     start: () => folder.start(config.SWEEP_INTERVAL_MS),
   };
 }
+
+/** The environment the service reads, for tools that build the app in-process. */
+export { analyticsEnvSchema } from "./config.ts";

@@ -35,9 +35,10 @@ export function tickPeriod(cron: string | undefined): string {
  */
 export function onStatsTick(db: Firestore, folder: ActivityFolder, options: TickOptions) {
   const period = tickPeriod(statsTick.schedule?.cron);
-  return consumer(statsTick, async ({ data, logger }) => {
+  return consumer(statsTick, async ({ data, publishTime, logger }) => {
     const started = performance.now();
-    const tickAt = new Date(data.tick_at);
+    // Cloud Scheduler's fixed message has no tick_at: it is published at the scheduled time.
+    const tickAt = data.tick_at === undefined ? publishTime : new Date(data.tick_at);
     const historyRef = db.collection(historyCollection).doc(tickId(tickAt));
     const dailyRef = db.doc(dailyStatsPath);
     const seen = await withDeadline("firestore.history.get", options.deadlineMs, () =>

@@ -89,6 +89,14 @@ describe("stats-tick", () => {
     assert.ok(entry?.get("computed_at") instanceof Timestamp);
   });
 
+  test("Cloud Scheduler's fixed tick, without tick_at, counts as of its publish time", async () => {
+    const before = Date.now();
+    assert.equal(await analytics.push(statsTick, statsTick.schedule?.cloudPayload), 204);
+    const at = ((await daily())?.timestamp as Timestamp | undefined)?.toMillis() ?? 0;
+    assert.ok(at >= before && at <= Date.now(), "the tick is the message's publish time");
+    assert.equal((await history())[0]?.id, tickId(new Date(at)));
+  });
+
   test("figures equal a brute-force count over the same data, unfolded activity included", async () => {
     const at = t2;
     await seedUsers(300, at);

@@ -24,3 +24,6 @@ export function backupService(context: ServiceContext<BackupConfig>): ServiceDef
     },
   };
 }
+
+/** The environment the service reads, for tools that build the app in-process. */
+export { backupEnvSchema } from "./config.ts";

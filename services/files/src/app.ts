@@ -6,3 +6,6 @@ import { onFileUploaded } from "./on-file-uploaded.ts";
 export function filesService(context: ServiceContext<FilesConfig>): ServiceDefinition {
   return { consumers: [onFileUploaded(context)] };
 }
+
+/** The environment the service reads, for tools that build the app in-process. */
+export { filesEnvSchema } from "./config.ts";

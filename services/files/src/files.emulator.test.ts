@@ -51,7 +51,7 @@ before(async () => {
   server = await listen(createServiceApp(ctx, filesService(ctx)));
   await provisionTopology(ctx.pubsub, [fileUploaded, realtimeUpdates], {
     serviceUrls: { files: server.url },
-    nativeDeadLetters: false,
+    nativePolicies: false,
   });
   await provisionBuckets(ctx.storage, projectId, buckets);
   events = await collectMessages(ctx.pubsub, realtimeUpdates.name);

@@ -38,3 +38,6 @@ export function syncService(
     start: () => outbox.start(config.OUTBOX_SWEEP_INTERVAL_MS),
   };
 }
+
+/** The environment the service reads, for tools that build the app in-process. */
+export { syncEnvSchema } from "./config.ts";

@@ -65,7 +65,7 @@ before(async () => {
   server = await listen(createServiceApp(ctx, service));
   await provisionTopology(ctx.pubsub, [realtimeUpdates, userCreated], {
     serviceUrls: { sync: server.url },
-    nativeDeadLetters: false,
+    nativePolicies: false,
   });
   events = await collectMessages(ctx.pubsub, realtimeUpdates.name);
 });

@@ -63,7 +63,7 @@ export async function startAnalytics(
   }
   await provisionTopology(pubsub, [statsTick, realtimeUpdates, userCreated], {
     serviceUrls: { analytics: url },
-    nativeDeadLetters: false,
+    nativePolicies: false,
   });
   return {
     url,

@@ -75,7 +75,7 @@ export async function benchBackup(env: {
       try {
         await provisionTopology(pubsub, [backupRequested, realtimeUpdates], {
           serviceUrls: { backup: service.url },
-          nativeDeadLetters: false,
+          nativePolicies: false,
         });
         await db.doc("config/backup").set({
           enabled: true,

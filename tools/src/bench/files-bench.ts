@@ -71,7 +71,7 @@ export async function benchFiles(env: {
   try {
     await provisionTopology(pubsub, [fileUploaded, realtimeUpdates], {
       serviceUrls: { files: service.url },
-      nativeDeadLetters: false,
+      nativePolicies: false,
     });
     // Two files first, not counted: the service's first requests pay for connections and JIT.
     const upload = (name: string, n: number) =>

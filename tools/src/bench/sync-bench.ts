@@ -49,7 +49,7 @@ const payload = (n: number) => ({
 export async function benchSync(env: BenchEnv): Promise<string> {
   const db = new Firestore({ projectId, host: env.firestore, ssl: false });
   const pubsub = new PubSub({ projectId, apiEndpoint: env.pubsub, emulatorMode: true });
-  await provisionTopology(pubsub, [realtimeUpdates], { serviceUrls: {}, nativeDeadLetters: false });
+  await provisionTopology(pubsub, [realtimeUpdates], { serviceUrls: {}, nativePolicies: false });
   // The subscriber stands in for the registry's subscribers of the topic, configured as they are.
   const ordered = realtimeUpdates.subscriptions.some((spec) => spec.ordered !== false);
   const [subscription] = await pubsub

@@ -111,6 +111,7 @@ export class SyncLoad {
   readonly failures = new Map<string, number>();
   /** Requests under way: when each was sent and how it ended ("ok", "HTTP 503", "ECONNRESET"). */
   readonly pending = new Set<{ sentAt: number; outcome: Promise<string> }>();
+  #latencies: number[] = [];
   readonly #url: string;
   readonly #projectId: string;
   readonly #options: SyncLoadOptions;
@@ -147,6 +148,13 @@ export class SyncLoad {
     }
   }
 
+  /** Latencies (ms) of the accepted requests since the last call. */
+  takeLatencies(): number[] {
+    const taken = this.#latencies;
+    this.#latencies = [];
+    return taken;
+  }
+
   async #client(index: number): Promise<void> {
     const { collection, users, userPrefix, updatesPerDocument = 0 } = this.#options;
     const uid = `${userPrefix}-${index % users}`;
@@ -180,7 +188,10 @@ export class SyncLoad {
         });
         const answer = (await response.json()) as { version?: number };
         settle(response.ok ? "ok" : `HTTP ${response.status}`);
-        if (response.ok && typeof answer.version === "number") return answer.version;
+        if (response.ok && typeof answer.version === "number") {
+          this.#latencies.push(Date.now() - request.sentAt);
+          return answer.version;
+        }
         this.#count(`HTTP ${response.status}`);
         if (response.status !== 503 && response.status !== 504) return undefined;
         const after = Number(response.headers.get("retry-after") ?? 1);

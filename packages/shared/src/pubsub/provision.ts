@@ -14,10 +14,12 @@ export interface ProvisionOptions {
   /** Base URL of each service, for push endpoints; a service without one gets no push subscriptions. */
   serviceUrls: Partial<Record<ServiceName, string>>;
   /**
-   * Let Pub/Sub itself dead-letter after the policy's attempts, as a backstop (production).
-   * Off against the emulator, where the shared layer's backoff answers count as attempts.
+   * Let Pub/Sub itself back off and dead-letter after the policy's attempts (production).
+   * Off against the emulator: with a retry policy it drops a pushed message whose connection
+   * broke before the answer (a crashed instance), and it counts backoff answers as attempts.
+   * The shared layer's attempt tracking backs off and dead-letters there instead.
    */
-  nativeDeadLetters: boolean;
+  nativePolicies: boolean;
 }
 
 /**
@@ -48,14 +50,14 @@ export async function provisionTopology(
         pubsub.createSubscription(topic.name, name, {
           ackDeadlineSeconds: spec.ackDeadlineSeconds,
           enableMessageOrdering: topic.orderingKey !== undefined && spec.ordered !== false,
-          retryPolicy: {
-            minimumBackoff: { seconds: topic.retry.minBackoffSeconds },
-            maximumBackoff: { seconds: topic.retry.maxBackoffSeconds },
-          },
           ...(spec.filter ? { filter: spec.filter } : {}),
           ...(pushConfig ? { pushConfig } : {}),
-          ...(options.nativeDeadLetters
+          ...(options.nativePolicies
             ? {
+                retryPolicy: {
+                  minimumBackoff: { seconds: topic.retry.minBackoffSeconds },
+                  maximumBackoff: { seconds: topic.retry.maxBackoffSeconds },
+                },
                 deadLetterPolicy: {
                   deadLetterTopic: pubsub.topic(deadLetterTopicName(topic)).name,
                   maxDeliveryAttempts: topic.retry.maxDeliveryAttempts,

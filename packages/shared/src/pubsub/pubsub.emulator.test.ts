@@ -34,6 +34,7 @@ function testTopic(name: string, delivery: "push" | "pull", filter?: string) {
     schema: payloadSchema,
     schemaVersion: 1,
     retry,
+    publishers: ["analytics"],
     subscriptions: [
       { service: "analytics", delivery, ackDeadlineSeconds: 10, ...(filter ? { filter } : {}) },
     ],
@@ -120,7 +121,7 @@ describe("Pub/Sub delivery through the shared layer", () => {
     server = await listen(app);
     await provisionTopology(ctx.pubsub, registry, {
       serviceUrls: { analytics: server.url },
-      nativeDeadLetters: false,
+      nativePolicies: false,
     });
     pulling = startPullConsumer(ctx.pubsub, handlers.pull.target, { ...ctx, service: "analytics" });
   });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { pushPath, type SubscriptionSpec } from "../topics/topic.ts";
 import { type Consumer, type ConsumerRuntime, createDeliveryProcessor } from "./consumer.ts";
+import { type PushTokenVerifier, requirePushToken } from "./push-auth.ts";
 
 const pushEnvelopeSchema = z.object({
   subscription: z.string().min(1),
@@ -27,15 +28,21 @@ export function subscriptionOf(target: Consumer, service: string): SubscriptionS
 
 /**
  * Express routes `POST /pubsub/<topic>` for the service's push consumers. The status is the
- * ack: 204 acks (the emulator does not take 202), 503 asks Pub/Sub to redeliver.
+ * ack: 204 acks (the emulator does not take 202), 503 asks Pub/Sub to redeliver. With
+ * `verifyPush` a push without a valid OIDC token is refused before anything is processed.
  */
-export function pushRoutes(consumers: readonly Consumer[], runtime: ConsumerRuntime): Router {
+export function pushRoutes(
+  consumers: readonly Consumer[],
+  runtime: ConsumerRuntime,
+  verifyPush?: PushTokenVerifier,
+): Router {
   const router = Router();
+  const authenticate = verifyPush ? [requirePushToken(verifyPush)] : [];
   for (const target of consumers) {
     const subscription = subscriptionOf(target, runtime.service);
     if (subscription.delivery !== "push") continue;
     const process = createDeliveryProcessor(target, subscription, runtime);
-    router.post(pushPath(target.topic), async (request, response) => {
+    router.post(pushPath(target.topic), ...authenticate, async (request, response) => {
       const envelope = pushEnvelopeSchema.safeParse(request.body);
       if (!envelope.success) {
         const problems = envelope.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);

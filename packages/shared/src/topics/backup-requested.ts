@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { defineTopic } from "./topic.ts";
 
-/** A request to back up the configured collections. */
+/** A request to back up the configured collections (Cloud Scheduler's carries no time). */
 export const backupRequestedSchema = z.object({
-  requested_at: z.iso.datetime({ offset: true }),
+  requested_at: z.iso.datetime({ offset: true }).optional(),
   type: z.enum(["automated", "manual"]),
 });
 export type BackupRequested = z.output<typeof backupRequestedSchema>;
@@ -15,11 +15,13 @@ export const backupRequested = defineTopic({
   schema: backupRequestedSchema,
   schemaVersion: 1,
   retry: { minBackoffSeconds: 60, maxBackoffSeconds: 600, maxDeliveryAttempts: 5 },
+  publishers: [],
   subscriptions: [{ service: "backup", delivery: "push", ackDeadlineSeconds: 600 }],
   manualPayload: (now) => ({ requested_at: now.toISOString(), type: "manual" as const }),
   schedule: {
     cron: "0 2 * * *",
     timeZone: "UTC",
     payload: (at) => ({ requested_at: at.toISOString(), type: "automated" as const }),
+    cloudPayload: { type: "automated" as const },
   },
 });

@@ -23,6 +23,8 @@ export const fileUploaded = defineTopic({
   schema: storageObjectSchema,
   schemaVersion: 1,
   retry: defaultRetry,
+  // The uploads bucket's notification publishes, as the Cloud Storage service agent.
+  publishers: [],
   subscriptions: [
     {
       service: "files",

@@ -21,6 +21,7 @@ export const realtimeUpdates = defineTopic({
   schemaVersion: 1,
   orderingKey: (event) => `${event.collection}/${event.document}`,
   retry: { minBackoffSeconds: 1, maxBackoffSeconds: 60, maxDeliveryAttempts: 10 },
+  publishers: ["sync", "files", "backup"],
   // Analytics' effects (increments, the latest activity time) commute, so it takes events unordered.
   subscriptions: [
     { service: "analytics", delivery: "push", ackDeadlineSeconds: 30, ordered: false },

@@ -34,7 +34,13 @@ export interface SubscriptionSpec {
 export interface ScheduleSpec<P> {
   cron: string;
   timeZone: string;
+  /** What the local scheduler publishes for a run at `scheduledAt`. */
   payload: (scheduledAt: Date) => P;
+  /**
+   * The fixed message Cloud Scheduler publishes: it cannot put the run's time in, so the
+   * time fields are left out and consumers take the message's publish time instead.
+   */
+  cloudPayload: P;
 }
 
 /** A topic as data: its payload schema and everything needed to provision and consume it. */
@@ -46,6 +52,12 @@ export interface TopicSpec<S extends z.ZodType = z.ZodType> {
   /** Messages with the same key are delivered in publish order. */
   orderingKey?: (payload: z.output<S>) => string;
   retry: RetryPolicy;
+  /**
+   * The services that publish to the topic: each gets the publisher role on it, and a test
+   * checks that the services' code publishes to no other topic. Publishers outside the
+   * services (Cloud Scheduler, bucket notifications, operators) are not listed.
+   */
+  publishers: readonly ServiceName[];
   subscriptions: readonly SubscriptionSpec[];
   schedule?: ScheduleSpec<z.input<S>>;
   /** What an operator's `pnpm trigger <topic>` publishes when given no payload. */

@@ -18,6 +18,8 @@ export const userCreated = defineTopic({
   schema: userCreatedSchema,
   schemaVersion: 1,
   retry: defaultRetry,
+  // Also the identity system, outside the services.
+  publishers: ["sync"],
   subscriptions: [
     { service: "sync", delivery: "push", ackDeadlineSeconds: 30 },
     { service: "analytics", delivery: "push", ackDeadlineSeconds: 30 },

@@ -52,7 +52,7 @@ export async function startAnalytics(
   if (options.subscribe) {
     await provisionTopology(ctx.pubsub, [realtimeUpdates, userCreated, statsTick], {
       serviceUrls: { analytics: server.url },
-      nativeDeadLetters: false,
+      nativePolicies: false,
     });
   }
   return {

@@ -55,7 +55,7 @@ export async function provision(context: ServiceContext, serviceUrl?: string): P
   const projectId = context.config.GOOGLE_CLOUD_PROJECT;
   await provisionTopology(context.pubsub, [backupRequested, realtimeUpdates], {
     serviceUrls: serviceUrl ? { backup: serviceUrl } : {},
-    nativeDeadLetters: false,
+    nativePolicies: false,
   });
   await provisionBuckets(context.storage, projectId, defaultBucketNames(projectId));
 }

@@ -1,0 +1,102 @@
+import type { BucketRole } from "@syncstack/shared";
+import { bucketSpecs } from "@syncstack/shared";
+import type { TerraformJson } from "./terraform.ts";
+
+/** The APIs the system uses, enabled first. */
+export const requiredApis = [
+  "artifactregistry.googleapis.com",
+  "cloudscheduler.googleapis.com",
+  "firestore.googleapis.com",
+  "iam.googleapis.com",
+  "pubsub.googleapis.com",
+  "run.googleapis.com",
+  "storage.googleapis.com",
+  "telemetry.googleapis.com",
+];
+
+/** The Artifact Registry repository images are pushed to. */
+export const imageRepository = "syncstack";
+
+const bucketVariable = (role: BucketRole) => `${role}_bucket`;
+
+/** Provider, variables, the project's number, APIs, the image repository and the database. */
+export function renderProject(): TerraformJson {
+  return {
+    terraform: {
+      required_version: ">= 1.5",
+      required_providers: { google: { source: "hashicorp/google", version: "~> 6.0" } },
+    },
+    provider: { google: { project: "${var.project_id}", region: "${var.region}" } },
+    variable: {
+      project_id: { type: "string", description: "Google Cloud project to deploy to" },
+      region: {
+        type: "string",
+        default: "us-central1",
+        description: "Cloud Run, Scheduler, buckets and images",
+      },
+      images: {
+        type: "map(string)",
+        description: "Container image of each service (sync, files, backup, analytics)",
+      },
+      firestore_location: { type: "string", default: "nam5" },
+      create_firestore_database: {
+        type: "bool",
+        default: true,
+        description: "Create the (default) Firestore database; false when the project has one",
+      },
+      traces_exporter: {
+        type: "string",
+        default: "gcp",
+        description: "OTEL_TRACES_EXPORTER of the services",
+      },
+      log_level: { type: "string", default: "INFO" },
+      ...Object.fromEntries(
+        bucketSpecs.map((bucket) => [
+          bucketVariable(bucket.role),
+          {
+            type: "string",
+            default: null,
+            description: `${bucket.role} bucket; default <project>-${bucket.role}`,
+          },
+        ]),
+      ),
+    },
+    data: { google_project: { project: { project_id: "${var.project_id}" } } },
+    locals: {
+      project_number: "${data.google_project.project.number}",
+      pubsub_agent:
+        "serviceAccount:service-${local.project_number}@gcp-sa-pubsub.iam.gserviceaccount.com",
+      buckets: Object.fromEntries(
+        bucketSpecs.map((bucket) => [
+          bucket.role,
+          `\${coalesce(var.${bucketVariable(bucket.role)}, "\${var.project_id}-${bucket.role}")}`,
+        ]),
+      ),
+    },
+    resource: {
+      google_project_service: Object.fromEntries(
+        requiredApis.map((api) => [
+          api.split(".")[0] as string,
+          { service: api, disable_on_destroy: false },
+        ]),
+      ),
+      google_artifact_registry_repository: {
+        images: {
+          repository_id: imageRepository,
+          location: "${var.region}",
+          format: "DOCKER",
+          description: "syncstack service images",
+        },
+      },
+      google_firestore_database: {
+        default: {
+          count: "${var.create_firestore_database ? 1 : 0}",
+          name: "(default)",
+          location_id: "${var.firestore_location}",
+          type: "FIRESTORE_NATIVE",
+          deletion_policy: "ABANDON",
+        },
+      },
+    },
+  };
+}
