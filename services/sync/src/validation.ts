@@ -117,12 +117,66 @@ export function parseChange(body: unknown): Change {
   return parsed.data as Change;
 }
 
-/** Throws a 403 for collections the services own or the project uses internally. */
-export function assertWritable(collection: string): void {
-  if (ownedCollections.has(collection) || collection.startsWith("_")) {
-    throw new AppError(
-      "permission_denied",
-      `collection ${collection} is owned by syncstack and cannot be reached through the ingress`,
-    );
+/** Latin letters' Cyrillic and Greek lookalikes, as used to spoof names. */
+const lookalikes: Record<string, string> = {
+  а: "a",
+  с: "c",
+  ԁ: "d",
+  е: "e",
+  һ: "h",
+  і: "i",
+  ј: "j",
+  ӏ: "l",
+  о: "o",
+  р: "p",
+  ѕ: "s",
+  х: "x",
+  у: "y",
+  α: "a",
+  ε: "e",
+  ι: "i",
+  κ: "k",
+  ο: "o",
+  ρ: "p",
+  τ: "t",
+  υ: "u",
+  χ: "x",
+};
+
+/**
+ * The names a collection id could be taken for: percent-decoded, Unicode-compatibility
+ * folded (NFKC), without invisible characters, lookalikes mapped to Latin, lower case, and
+ * split at "/" (an encoded slash).
+ */
+function lookalikeSegments(collection: string): string[] {
+  let text = collection;
+  try {
+    text = decodeURIComponent(collection);
+  } catch {
+    // not percent-encoded
   }
+  const folded = text
+    .normalize("NFKC")
+    .replace(/[\p{Cc}\p{Cf}\p{Z}]/gu, "")
+    .toLowerCase()
+    .replace(/./gu, (char) => lookalikes[char] ?? char);
+  return folded.split("/");
+}
+
+/**
+ * Throws a 403 for collections the services own or the project uses internally, and for
+ * names that look like them (`Users`, `ｕｓｅｒｓ`, `users%2Fx`, `user\u200bs`), so nobody can
+ * create a collection an operator or a security rule would mistake for an owned one.
+ */
+export function assertWritable(collection: string): void {
+  const owned = [collection, ...lookalikeSegments(collection)].find(
+    (name) => ownedCollections.has(name) || name.startsWith("_"),
+  );
+  if (owned === undefined) return;
+  throw new AppError(
+    "permission_denied",
+    owned === collection
+      ? `collection ${collection} is owned by syncstack and cannot be reached through the ingress`
+      : `collection ${collection} looks like ${owned}, which is owned by syncstack; it cannot be reached through the ingress`,
+  );
 }

@@ -17,7 +17,11 @@ import {
   waitFor,
 } from "@syncstack/shared/testing";
 import fc from "fast-check";
-import { type ServiceUnderTest, startServices } from "../testing/services-under-test.ts";
+import {
+  closeServices,
+  type ServiceUnderTest,
+  startServices,
+} from "../testing/services-under-test.ts";
 import type { HttpCase } from "./http-case.ts";
 import { type PushCase, pushCases } from "./push-case.ts";
 import { fuzzUid, healthCases, routeModels, unknownRouteCases } from "./route-models.ts";
@@ -45,7 +49,7 @@ before(async () => {
 after(async () => {
   closeConnections();
   await Promise.all([...published.values()].map((collector) => collector.close()));
-  await Promise.all(Object.values(services).map((service) => service.close()));
+  await closeServices(services);
 });
 
 /** What the accepted requests were allowed to change; everything else must stay untouched. */

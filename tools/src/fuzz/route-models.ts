@@ -163,3 +163,14 @@ export const unknownRouteCases: fc.Arbitrary<HttpCase> = fc
 function isHeaderValue(text: string): boolean {
   return /^[\t\x20-\x7e\x80-\xff]*$/.test(text) && text.trim() === text;
 }
+
+/** A concrete path of a declared route (a RegExp route needs an example here). */
+export function samplePath(path: string | RegExp): string {
+  if (typeof path === "string") return path;
+  const samples: Record<string, string> = {
+    "/^\\/v1\\/backups\\/([^/:]+):restore$/": "/v1/backups/b1:restore",
+  };
+  const sample = samples[String(path)];
+  if (!sample) throw new Error(`no example path for route ${String(path)}: add one to samplePath`);
+  return sample;
+}

@@ -116,3 +116,10 @@ export async function startServices(
     ServiceUnderTest
   >;
 }
+
+/** Stops every service startServices started. */
+export async function closeServices(
+  services: Record<ServiceName, ServiceUnderTest>,
+): Promise<void> {
+  await Promise.all(Object.values(services).map((service) => service.close()));
+}
