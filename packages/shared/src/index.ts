@@ -36,6 +36,8 @@ export {
   type MessageHandler,
   type Outcome,
   type ReceivedMessage,
+  replayAttribute,
+  subscriptionId,
 } from "./pubsub/consumer.ts";
 export { type AttributeFilter, compileFilter } from "./pubsub/filter.ts";
 export { type ProvisionOptions, provisionTopology } from "./pubsub/provision.ts";
