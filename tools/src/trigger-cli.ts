@@ -1,11 +1,9 @@
 // `pnpm trigger <topic> [payload-json]`: publishes one message to the running local stack now,
 // validated against the topic's schema (e.g. `pnpm trigger stats-tick`).
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { PubSub } from "@google-cloud/pubsub";
 import { AppError, Publisher, topicByName, topics } from "@syncstack/shared";
-import { repoRoot } from "./paths.ts";
 import type { StackFile } from "./stack.ts";
+import { readStackFile } from "./stack-file.ts";
 
 // Local processes never reach for the cloud metadata server: nothing may leave loopback.
 process.env.METADATA_SERVER_DETECTION = "none";
@@ -39,14 +37,11 @@ if (json !== undefined) {
   fail(`${topic.name} needs a payload, e.g. pnpm trigger ${topic.name} '{"...": "..."}'`);
 }
 
-const stateDir = process.env.SYNCSTACK_STATE_DIR ?? join(repoRoot, ".syncstack");
 let stack: StackFile;
 try {
-  stack = JSON.parse(await readFile(join(stateDir, "stack.json"), "utf8")) as StackFile;
-} catch {
-  fail(
-    `no running stack (${join(stateDir, "stack.json")} is missing): start it with ./syncstack up`,
-  );
+  stack = await readStackFile();
+} catch (error) {
+  fail((error as Error).message);
 }
 
 const pubsub = new PubSub({

@@ -20,6 +20,7 @@ export {
 } from "./config.ts";
 export { withDeadline } from "./deadline.ts";
 export { AppError, describeError, type ErrorCode, errorStatus, isRetryable } from "./errors.ts";
+export { firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "./firestore-ids.ts";
 export { type AppOptions, createApp, type ReadinessCheck } from "./http/app.ts";
 export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
 export { type ApplyOnceResult, applyOnce, processedMessagesCollection } from "./idempotency.ts";
@@ -36,6 +37,8 @@ export {
   type MessageHandler,
   type Outcome,
   type ReceivedMessage,
+  replayAttribute,
+  subscriptionId,
 } from "./pubsub/consumer.ts";
 export { type AttributeFilter, compileFilter } from "./pubsub/filter.ts";
 export { type ProvisionOptions, provisionTopology } from "./pubsub/provision.ts";

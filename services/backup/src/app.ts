@@ -1,11 +1,19 @@
-import type { ServiceContext, ServiceDefinition } from "@syncstack/shared";
+import {
+  type ServiceContext,
+  type ServiceDefinition,
+  type TokenVerifier,
+  tokenVerifierFor,
+} from "@syncstack/shared";
 import type { BackupConfig } from "./config.ts";
 import { firestoreFor } from "./firestore-client.ts";
 import { onBackupRequested } from "./on-backup-requested.ts";
 import { restoreRoutes } from "./restore-route.ts";
 
 /** The backup service: Backs up Firestore to Cloud Storage, with retention and restore. */
-export function backupService(context: ServiceContext<BackupConfig>): ServiceDefinition {
+export function backupService(
+  context: ServiceContext<BackupConfig>,
+  verifyToken: TokenVerifier = tokenVerifierFor(context.config),
+): ServiceDefinition {
   const exportDb = firestoreFor(context.config, context.config.GOOGLE_CLOUD_PROJECT, true);
   return {
     consumers: [
@@ -18,7 +26,7 @@ export function backupService(context: ServiceContext<BackupConfig>): ServiceDef
         config: context.config,
       }),
     ],
-    routes: restoreRoutes(context),
+    routes: restoreRoutes(context, verifyToken),
     start: () => async () => {
       await exportDb.terminate();
     },

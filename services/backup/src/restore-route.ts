@@ -1,8 +1,9 @@
 import {
   AppError,
+  firestoreIdProblem,
   requireUser,
   type ServiceContext,
-  tokenVerifierFor,
+  type TokenVerifier,
   userOf,
 } from "@syncstack/shared";
 import type { Express } from "express";
@@ -13,8 +14,8 @@ import { restoreBackup } from "./restore.ts";
 
 const collectionId = z.string().regex(/^[^/]+$/, "must be a collection id");
 
-/** The body of a restore request. */
-export const restoreRequestSchema = z.object({
+/** The body of a restore request; an unknown field is refused, so a misspelt dry_run restores nothing. */
+export const restoreRequestSchema = z.strictObject({
   collections: z.array(collectionId).min(1).optional(),
   prefix: z
     .string()
@@ -31,9 +32,12 @@ export const restoreRequestSchema = z.object({
  * `POST /v1/backups/{id}:restore` for admins (token claim `admin: true`): restores a backup
  * as the CLI does and answers its report.
  */
-export function restoreRoutes(context: ServiceContext<BackupConfig>): (app: Express) => void {
+export function restoreRoutes(
+  context: ServiceContext<BackupConfig>,
+  verifyToken: TokenVerifier,
+): (app: Express) => void {
   return (app) => {
-    const auth = requireUser(tokenVerifierFor(context.config));
+    const auth = requireUser(verifyToken);
     app.post(/^\/v1\/backups\/([^/:]+):restore$/, auth, async (request, response) => {
       if (userOf(request).claims.admin !== true) {
         throw new AppError("permission_denied", "restoring a backup needs an admin token");
@@ -46,6 +50,9 @@ export function restoreRoutes(context: ServiceContext<BackupConfig>): (app: Expr
           `${issue?.path.join(".") || "body"}: ${issue?.message}`,
         );
       }
+      const backupId = String((request.params as Record<string, string>)[0]);
+      const idProblem = firestoreIdProblem(backupId, "the backup id");
+      if (idProblem) throw new AppError("invalid_argument", idProblem);
       const body = parsed.data;
       const project = context.config.GOOGLE_CLOUD_PROJECT;
       const targetDb =
@@ -57,7 +64,7 @@ export function restoreRoutes(context: ServiceContext<BackupConfig>): (app: Expr
           sourceDb: context.firestore,
           targetDb,
           storage: context.storage,
-          backupId: String((request.params as Record<string, string>)[0]),
+          backupId,
           collections: body.collections,
           prefix: body.prefix,
           dryRun: body.dry_run,

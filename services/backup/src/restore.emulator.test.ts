@@ -125,6 +125,14 @@ describe("restore", () => {
     assert.equal((await call(emulatorIdToken(projectId, "alice"), {})).status, 403);
     const admin = emulatorIdToken(projectId, "root", { admin: true });
     assert.equal((await call(admin, { prefix: "a/b" })).status, 400);
+    // Found by the fuzzer: a misspelt option restored for real, a "." id was a 500.
+    assert.equal((await call(admin, { dryRun: true })).status, 400);
+    const dot = await fetch(`${server.url}/v1/backups/.:restore`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+      body: "{}",
+    });
+    assert.equal(dot.status, 400);
     const response = await call(admin, { collections: ["tags"], project: otherProject });
     assert.equal(response.status, 200);
     const { read_time, ...report } = (await response.json()) as Record<string, unknown>;

@@ -11,7 +11,7 @@ export function expectedVersionOf(
   const header = request.headers["if-match"];
   if (header === undefined) return bodyVersion;
   const match = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(header);
-  if (!match)
+  if (!match || !Number.isSafeInteger(Number(match[1])))
     throw new AppError(
       "invalid_argument",
       'If-Match must be the expected version number, e.g. "3"',

@@ -185,6 +185,16 @@ describe("POST /v1/sync", () => {
         /collection users is owned by syncstack/,
       ],
       [{ collection: "_outbox", document: "d", data: {} }, 403, /owned by syncstack/],
+      // Found by the fuzzer: each of these was a 503 or a silently altered write.
+      [{ collection: "notes", document: "\udc00\ud800", data: {} }, 400, /document has a lone/],
+      [{ collection: "notes", document: "d", data: { t: "a\ud800" } }, 400, /data\.t has a lone/],
+      [{ collection: "notes", document: "d", data: { "\udfff": 1 } }, 400, /field name that has/],
+      [{ collection: "notes", document: "d", data: {}, source: "\ud800" }, 400, /source has a/],
+      [
+        { collection: "notes", document: "d", data: JSON.parse('{"a":{"constructor":[]}}') },
+        400,
+        /data\.a\.constructor uses a field name that cannot be updated/,
+      ],
     ];
     for (const [body, status, message] of cases) {
       const response = await post("/v1/sync", body);
@@ -198,6 +208,14 @@ describe("POST /v1/sync", () => {
       415,
     );
     assert.equal((await post("/v1/sync", { data: "x".repeat(3 * 1_048_576) })).status, 413);
+    const badIfMatch = await post(
+      "/v1/sync",
+      { collection: "notes", document: "d", data: {} },
+      {
+        "if-match": '"99999999999999999999999"',
+      },
+    );
+    assert.equal(badIfMatch.status, 400, "a version past 2^53 is no version");
     const written = await ctx.firestore.collection("notes").get();
     assert.equal(written.size, 0);
     const outbox = await ctx.firestore.collection(outboxCollection).get();

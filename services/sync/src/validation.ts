@@ -1,4 +1,4 @@
-import { AppError } from "@syncstack/shared";
+import { AppError, firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "@syncstack/shared";
 import { z } from "zod";
 
 /** Collections the services own: written by their handlers only, never through the ingress. */
@@ -14,7 +14,7 @@ export const ownedCollections: ReadonlySet<string> = new Set([
 
 /** Firestore's limits the ingress enforces before writing. */
 export const limits = {
-  idBytes: 1_500,
+  idBytes: maxIdBytes,
   /** Firestore's document limit is 1 MiB; the rest is left for the fields sync adds. */
   dataBytes: 1_000_000,
   depth: 20,
@@ -27,13 +27,10 @@ const bytes = (text: string) => Buffer.byteLength(text, "utf8");
 
 /** Firestore's rules for collection and document ids. */
 function firestoreId(what: string) {
-  return z
-    .string({ error: `${what} must be a string` })
-    .min(1, `${what} must not be empty`)
-    .refine((id) => !id.includes("/"), `${what} must not contain "/"`)
-    .refine((id) => id !== "." && id !== "..", `${what} must not be "." or ".."`)
-    .refine((id) => !/^__.*__$/.test(id), `${what} must not match __.*__ (reserved by Firestore)`)
-    .refine((id) => bytes(id) <= limits.idBytes, `${what} must be at most ${limits.idBytes} bytes`);
+  return z.string({ error: `${what} must be a string` }).superRefine((id, context) => {
+    const problem = firestoreIdProblem(id, what);
+    if (problem) context.addIssue({ code: "custom", message: problem });
+  });
 }
 
 /** Why `data` cannot be stored as a Firestore map, or undefined when it can. */
@@ -42,6 +39,8 @@ export function dataProblem(data: unknown): string | undefined {
     return "data must be a JSON object";
   const visit = (value: unknown, path: string, depth: number): string | undefined => {
     if (depth > limits.depth) return `${path} is nested deeper than ${limits.depth} levels`;
+    if (typeof value === "string" && !value.isWellFormed())
+      return `${path} ${loneSurrogateProblem}`;
     if (Array.isArray(value)) {
       for (const [index, item] of value.entries()) {
         if (Array.isArray(item))
@@ -52,6 +51,11 @@ export function dataProblem(data: unknown): string | undefined {
     } else if (typeof value === "object" && value !== null) {
       for (const [key, child] of Object.entries(value)) {
         if (key.length === 0) return `${path} has an empty field name`;
+        // The Firestore Node client builds updates in plain objects, so it cannot update a
+        // field named like an Object.prototype member (a create would work, an update not).
+        if (key in Object.prototype)
+          return `${path}.${key} uses a field name that cannot be updated`;
+        if (!key.isWellFormed()) return `${path} has a field name that ${loneSurrogateProblem}`;
         if (/^__.*__$/.test(key)) return `${path}.${key} uses a reserved field name (__.*__)`;
         if (bytes(key) > limits.fieldNameBytes)
           return `${path} has a field name over ${limits.fieldNameBytes} bytes`;
@@ -76,7 +80,12 @@ export const changeSchema = z.object({
     const problem = dataProblem(data);
     if (problem) context.addIssue({ code: "custom", message: problem });
   }),
-  source: z.string().min(1).max(limits.sourceLength).optional(),
+  source: z
+    .string()
+    .min(1)
+    .max(limits.sourceLength)
+    .refine((source) => source.isWellFormed(), `source ${loneSurrogateProblem}`)
+    .optional(),
   expected_version: z.number().int().min(0).optional(),
 });
 export type Change = Omit<z.output<typeof changeSchema>, "data"> & {
@@ -108,12 +117,66 @@ export function parseChange(body: unknown): Change {
   return parsed.data as Change;
 }
 
-/** Throws a 403 for collections the services own or the project uses internally. */
-export function assertWritable(collection: string): void {
-  if (ownedCollections.has(collection) || collection.startsWith("_")) {
-    throw new AppError(
-      "permission_denied",
-      `collection ${collection} is owned by syncstack and cannot be written through the ingress`,
-    );
+/** Latin letters' Cyrillic and Greek lookalikes, as used to spoof names. */
+const lookalikes: Record<string, string> = {
+  а: "a",
+  с: "c",
+  ԁ: "d",
+  е: "e",
+  һ: "h",
+  і: "i",
+  ј: "j",
+  ӏ: "l",
+  о: "o",
+  р: "p",
+  ѕ: "s",
+  х: "x",
+  у: "y",
+  α: "a",
+  ε: "e",
+  ι: "i",
+  κ: "k",
+  ο: "o",
+  ρ: "p",
+  τ: "t",
+  υ: "u",
+  χ: "x",
+};
+
+/**
+ * The names a collection id could be taken for: percent-decoded, Unicode-compatibility
+ * folded (NFKC), without invisible characters, lookalikes mapped to Latin, lower case, and
+ * split at "/" (an encoded slash).
+ */
+function lookalikeSegments(collection: string): string[] {
+  let text = collection;
+  try {
+    text = decodeURIComponent(collection);
+  } catch {
+    // not percent-encoded
   }
+  const folded = text
+    .normalize("NFKC")
+    .replace(/[\p{Cc}\p{Cf}\p{Z}]/gu, "")
+    .toLowerCase()
+    .replace(/./gu, (char) => lookalikes[char] ?? char);
+  return folded.split("/");
+}
+
+/**
+ * Throws a 403 for collections the services own or the project uses internally, and for
+ * names that look like them (`Users`, `ｕｓｅｒｓ`, `users%2Fx`, `user\u200bs`), so nobody can
+ * create a collection an operator or a security rule would mistake for an owned one.
+ */
+export function assertWritable(collection: string): void {
+  const owned = [collection, ...lookalikeSegments(collection)].find(
+    (name) => ownedCollections.has(name) || name.startsWith("_"),
+  );
+  if (owned === undefined) return;
+  throw new AppError(
+    "permission_denied",
+    owned === collection
+      ? `collection ${collection} is owned by syncstack and cannot be reached through the ingress`
+      : `collection ${collection} looks like ${owned}, which is owned by syncstack; it cannot be reached through the ingress`,
+  );
 }

@@ -42,7 +42,7 @@ describe("createApp", () => {
   });
   after(() => server.close());
 
-  const post = (body: string, type = "application/json") =>
+  const post = (body: string | Buffer, type = "application/json") =>
     fetch(`${server.url}/echo`, { method: "POST", body, headers: { "content-type": type } });
 
   test("answers /healthz and reports readiness of its dependencies on /readyz", async () => {
@@ -65,6 +65,9 @@ describe("createApp", () => {
     assert.deepEqual(await malformed.json(), {
       error: { code: "invalid_argument", message: "request body is not valid JSON" },
     });
+    const latin1 = await post(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]));
+    assert.equal(latin1.status, 400, "invalid UTF-8 is refused, not turned into U+FFFD");
+    assert.match(((await latin1.json()) as { error: { message: string } }).error.message, /UTF-8/);
     const big = await post(JSON.stringify({ a: "x".repeat(2_000) }));
     assert.equal(big.status, 413);
     const text = await post("a=1", "application/x-www-form-urlencoded");

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { withDeadline } from "../deadline.ts";
@@ -73,7 +74,7 @@ export function createApp(options: AppOptions): Express {
       .json({ status: ready ? "ok" : "unavailable", checks: Object.fromEntries(results) });
   });
   app.use(requireJsonBody);
-  app.use(express.json({ limit: options.bodyLimitBytes, type: isJson }));
+  app.use(express.json({ limit: options.bodyLimitBytes, type: isJson, verify: requireUtf8 }));
   options.routes(app);
   app.use((request) => {
     throw new AppError("not_found", `no route for ${request.method} ${request.path}`);
@@ -102,6 +103,11 @@ const requireJsonBody: RequestHandler = (request, _response, next) => {
   }
   next();
 };
+
+/** The JSON parser would silently turn invalid UTF-8 into U+FFFD, changing ids and data. */
+function requireUtf8(_request: unknown, _response: unknown, body: Buffer): void {
+  if (!isUtf8(body)) throw Object.assign(new Error("invalid UTF-8"), { type: "encoding.invalid" });
+}
 
 function traceRequests(logger: Logger): RequestHandler {
   return (request, response, next) => {
@@ -162,6 +168,9 @@ function toAppError(error: unknown): AppError {
   }
   if (type === "entity.parse.failed") {
     return new AppError("invalid_argument", "request body is not valid JSON", { cause: error });
+  }
+  if (type === "encoding.invalid") {
+    return new AppError("invalid_argument", "request body is not valid UTF-8", { cause: error });
   }
   if (type === "encoding.unsupported" || type === "charset.unsupported") {
     return new AppError("unsupported_media_type", "request body encoding is not supported", {

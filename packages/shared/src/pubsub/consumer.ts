@@ -80,7 +80,20 @@ export const deadLetterAttributes = {
   messageId: "dead_letter_source_message_id",
   attempt: "dead_letter_delivery_attempt",
   at: "dead_letter_at",
+  orderingKey: "dead_letter_ordering_key",
 } as const;
+
+/**
+ * Set on a replayed dead letter: the subscription (its id) that failed it. A replay goes to
+ * the topic, so the other subscriptions of the topic, which processed the message the first
+ * time, ack it without processing.
+ */
+export const replayAttribute = "replay_subscription";
+
+/** The subscription id of a full name (`projects/p/subscriptions/id`) or of an id. */
+export function subscriptionId(name: string): string {
+  return name.slice(name.lastIndexOf("/") + 1);
+}
 
 /**
  * Turns deliveries for one consumer into outcomes, the same for push and pull: filter,
@@ -100,6 +113,8 @@ export function createDeliveryProcessor(
 
   return async (delivery) => {
     if (filter && !filter(delivery.attributes)) return "ack";
+    const replayFor = delivery.attributes[replayAttribute];
+    if (replayFor && replayFor !== subscriptionId(delivery.subscription)) return "ack";
     const key = `${delivery.subscription}/${delivery.messageId}`;
     const reported = delivery.deliveryAttempt || undefined;
     const tracked = reported === undefined ? runtime.attempts.begin(key) : undefined;
@@ -164,6 +179,9 @@ export function createDeliveryProcessor(
           [deadLetterAttributes.messageId]: delivery.messageId,
           [deadLetterAttributes.attempt]: String(attempt),
           [deadLetterAttributes.at]: new Date().toISOString(),
+          ...(delivery.orderingKey
+            ? { [deadLetterAttributes.orderingKey]: delivery.orderingKey }
+            : {}),
         });
       } catch (publishError) {
         log.error("dead-lettering failed, message will be retried", {

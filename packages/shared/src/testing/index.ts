@@ -1,2 +1,3 @@
 export * from "./collect.ts";
 export * from "./emulator-env.ts";
+export * from "./signed-tokens.ts";

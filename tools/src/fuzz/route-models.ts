@@ -1,0 +1,176 @@
+import fc from "fast-check";
+import { badId, hostileString } from "./hostile.ts";
+import { type HttpCase, jsonBodyCases, naming, queryCases } from "./http-case.ts";
+
+/** How to fuzz one route, keyed by service and route (`sync POST /v1/sync`). */
+export type RouteModels = Record<string, fc.Arbitrary<HttpCase>>;
+
+/** The uid of the fuzzer's own token; its profile is the only one it may announce. */
+export const fuzzUid = "fuzzer";
+
+const badIfMatch = fc
+  .oneof(
+    fc.constantFrom("", "*", '"abc"', "W/", "1.5", "-1", '"1", "2"', "99999999999999999999999"),
+    fc
+      .string({ minLength: 1, maxLength: 20 })
+      .filter((text) => !/^\s*(?:W\/)?"?\d+"?\s*$/.test(text)),
+  )
+  .filter(isHeaderValue);
+const badIdempotencyKey = fc
+  .oneof(
+    fc.constantFrom("", " ", "a b", "\u00e9t\u00e9", "k".repeat(256)),
+    fc.string({ unit: "binary-ascii", minLength: 1, maxLength: 10 }).map((text) => `${text} x`),
+  )
+  .filter(isHeaderValue);
+
+const change = { collection: "notes", document: "n1", data: { title: "hi" }, source: "ios" };
+
+/** The routes of every service with a model of their valid requests. */
+export function routeModels(limitBytes: number): RouteModels {
+  return {
+    "sync POST /v1/sync": jsonBodyCases(
+      {
+        method: "POST",
+        path: "/v1/sync",
+        valid: change,
+        required: ["collection", "document", "data"],
+        idFields: ["collection", "document"],
+        mapFields: ["data"],
+        headers: { "if-match": badIfMatch, "idempotency-key": badIdempotencyKey },
+      },
+      limitBytes,
+    ),
+    "sync POST /v1/sync:batch": fc.oneof(
+      jsonBodyCases(
+        {
+          method: "POST",
+          path: "/v1/sync:batch",
+          valid: { changes: [change] },
+          required: ["changes"],
+        },
+        limitBytes,
+      ),
+      fc.integer({ min: 501, max: 700 }).map(
+        (count): HttpCase => ({
+          label: "too many changes",
+          method: "POST",
+          path: "/v1/sync:batch",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ changes: Array(count).fill(null) }),
+          expect: { outcome: "refused", statuses: [400], names: /changes/ },
+        }),
+      ),
+    ),
+    "sync GET /v1/changes": queryCases({
+      method: "GET",
+      path: "/v1/changes",
+      valid: { collection: "notes", limit: "10" },
+      required: ["collection"],
+      idFields: ["collection"],
+    }),
+    "sync POST /v1/users": jsonBodyCases(
+      {
+        method: "POST",
+        path: "/v1/users",
+        valid: {
+          uid: fuzzUid,
+          email: "fuzzer@example.com",
+          display_name: "Fuzzer",
+          photo_url: "https://example.com/f.png",
+          email_verified: true,
+        },
+        required: ["uid"],
+      },
+      limitBytes,
+    ),
+    "backup POST /^\\/v1\\/backups\\/([^/:]+):restore$/": fc.oneof(
+      jsonBodyCases(
+        {
+          method: "POST",
+          path: "/v1/backups/b1:restore",
+          valid: { collections: ["notes"], prefix: "r_", project: "demo-other", dry_run: true },
+          required: [],
+          resource: "backup",
+        },
+        limitBytes,
+      ),
+      fc.oneof(badId, hostileString).map(
+        (id): HttpCase => ({
+          label: "odd backup id",
+          method: "POST",
+          path: `/v1/backups/${encodeURIComponent(id.toWellFormed())}:restore`,
+          headers: { "content-type": "application/json" },
+          body: "{}",
+          expect: { outcome: "refused", statuses: [400, 404], names: naming("backup") },
+        }),
+      ),
+    ),
+    "analytics GET /v1/stats": queryCases({
+      method: "GET",
+      path: "/v1/stats",
+      valid: { from: "2024-01-01T00:00:00Z", to: "2024-02-01T00:00:00Z", limit: "10" },
+      required: [],
+    }),
+  };
+}
+
+/**
+ * Requests to the health checks, which ignore whatever comes with them; readiness may
+ * answer 503 while a dependency is slow, which is what it is for.
+ */
+export function healthCases(path: string): fc.Arbitrary<HttpCase> {
+  return fc
+    .record({
+      query: fc.string({ maxLength: 20 }),
+      body: fc.option(fc.string({ maxLength: 50 }), { nil: undefined }),
+    })
+    .map(({ query, body }) => ({
+      label: "health check with junk",
+      method: "GET",
+      path: `${path}?${encodeURIComponent(query)}`,
+      headers: {},
+      ...(body === undefined ? {} : { body }),
+      expect: { outcome: "either", statuses: path === "/readyz" ? [200, 503] : [200], names: /./ },
+    }));
+}
+
+/** Requests to paths and methods no service serves: a JSON 404 naming the path. */
+export const unknownRouteCases: fc.Arbitrary<HttpCase> = fc
+  .record({
+    method: fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH"),
+    path: fc.oneof(
+      fc.webPath(),
+      fc.constantFrom(
+        "/v1/sync/",
+        "/v1/SYNC",
+        "/v1/sync%2F..",
+        "/v1/%2e%2e/v1/sync",
+        "/pubsub/unknown-topic",
+        "/v1/backups/x:restore/more",
+        "//v1/sync",
+      ),
+    ),
+  })
+  .filter(({ path }) => !["/healthz", "/readyz"].includes(path))
+  .map(({ method, path }) => ({
+    label: "unknown route",
+    method,
+    path,
+    headers: {},
+    expect: { outcome: "either", names: /./ },
+  }));
+
+function isHeaderValue(text: string): boolean {
+  return /^[\t\x20-\x7e\x80-\xff]*$/.test(text) && text.trim() === text;
+}
+
+/** A concrete path of a declared route (a RegExp route needs an example here). */
+export function samplePath(path: string | RegExp): string {
+  if (typeof path === "string") return path;
+  const samples: Record<string, string> = {
+    "/^\\/v1\\/backups\\/([^/:]+):restore$/": "/v1/backups/b1:restore",
+  };
+  const sample = samples[String(path)];
+  if (!sample) throw new Error(`no example path for route ${String(path)}: add one to samplePath`);
+  return sample;
+}
