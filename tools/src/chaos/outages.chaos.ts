@@ -1,7 +1,7 @@
 // Dependency outages and shutdown under load, against the whole stack as separate processes.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { RealtimeUpdate } from "@syncstack/shared";
+import { Publisher, type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
 import { collectMessages, emulatorIdToken, waitFor } from "@syncstack/shared/testing";
 import { type ChaosStack, SyncLoad, startChaosStack } from "./harness.ts";
 import { assertDeliveredInOrder, assertNothingLost } from "./invariants.ts";
@@ -25,6 +25,19 @@ async function versionsOf(collection: string): Promise<Map<string, number>> {
 
 test("Pub/Sub frozen for 30 s under load: writes keep landing, then every event arrives in order", async () => {
   const events = await collectMessages(chaos.pubsub, "realtime-updates", "chaos-pubsub-outage");
+  // The subscriber's stream is open before the load starts: a message published while it
+  // connects may first arrive late, which would look like disorder.
+  const publisher = new Publisher(chaos.pubsub, { deadlineMs: 10_000 });
+  await publisher.publish(realtimeUpdates, {
+    collection: "probe",
+    document: "probe",
+    timestamp: new Date().toISOString(),
+    op: "create",
+    version: 1,
+    source: "chaos",
+  });
+  await publisher.close();
+  await waitFor("the subscriber to receive", () => (events.messages.length > 0 ? true : undefined));
   const load = new SyncLoad(chaos, {
     collection: "notes_pubsub",
     clients: 6,
