@@ -2,6 +2,7 @@ import { Firestore } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
 import type { BaseConfig } from "./config.ts";
+import { crc32cValidator } from "./crc32c.ts";
 
 /** The Google Cloud clients of a process, pointed at the emulators when configured. */
 export interface Clients {
@@ -34,6 +35,7 @@ export function createClients(config: ClientConfig): Clients {
   });
   const storage = new Storage({
     projectId,
+    crc32cGenerator: crc32cValidator,
     ...(config.STORAGE_EMULATOR_HOST ? { apiEndpoint: config.STORAGE_EMULATOR_HOST } : {}),
   });
   return { firestore, pubsub, storage };

@@ -18,6 +18,7 @@ export {
   loadConfig,
   withDefaultPort,
 } from "./config.ts";
+export { Crc32c, crc32cValidator } from "./crc32c.ts";
 export { withDeadline } from "./deadline.ts";
 export { AppError, describeError, type ErrorCode, errorStatus, isRetryable } from "./errors.ts";
 export { firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "./firestore-ids.ts";

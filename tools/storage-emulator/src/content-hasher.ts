@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
+import { Crc32c } from "@syncstack/shared/crc32c";
 import { invalid } from "./api-error.ts";
 import type { BlobStore } from "./blob-store.ts";
-import { Crc32c } from "./crc32c.ts";
 
 /** The two checksums Cloud Storage keeps for an object, base64 as in its resources. */
 export interface Checksums {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Storage } from "@google-cloud/storage";
-import { Crc32c } from "../crc32c.ts";
+import { Crc32c } from "@syncstack/shared/crc32c";
 import {
   type StorageEmulator,
   type StorageEmulatorOptions,

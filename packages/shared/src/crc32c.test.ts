@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { CRC32C } from "@google-cloud/storage";
-import { Crc32c } from "./crc32c.ts";
+import { Crc32c, crc32cValidator } from "./crc32c.ts";
 
 function digest(...parts: string[]): string {
   const crc = new Crc32c();
@@ -18,4 +18,15 @@ test("crc32c matches the standard check value and the client's own implementatio
   client.update(Buffer.from(text));
   assert.equal(digest(text), client.toString());
   assert.equal(digest(text.slice(0, 7), text.slice(7, 30), text.slice(30)), client.toString());
+});
+
+test("the Storage client's validator form agrees with the client's own", () => {
+  const data = Buffer.from("x".repeat(10_000) + "tail");
+  const ours = crc32cValidator();
+  const client = new CRC32C();
+  ours.update(data);
+  client.update(data);
+  assert.equal(ours.toString(), client.toString());
+  assert.equal(ours.validate(client.toString()), true);
+  assert.equal(ours.validate("AAAAAA=="), false);
 });

@@ -48,3 +48,17 @@ export class Crc32c {
     return out.toString("base64");
   }
 }
+
+/**
+ * The Cloud Storage client's CRC32C validator, on this implementation: the client's own reads
+ * a byte at a time, about six times slower, which a service verifying every download of a
+ * large image pays on each one.
+ */
+export function crc32cValidator() {
+  const crc = new Crc32c();
+  return {
+    update: (data: Buffer) => crc.update(data),
+    toString: () => crc.digest(),
+    validate: (value: string) => crc.digest() === value,
+  };
+}
