@@ -1,21 +1,18 @@
 // Each service killed with SIGKILL in the middle of its work and restarted: nothing is lost.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { backupRequested, Publisher, statsTick } from "@syncstack/shared";
+import { backupRequested, statsTick } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
 import { type ChaosStack, SyncLoad, scenario, startChaosStack } from "./harness.ts";
 import { assertNothingLost } from "./invariants.ts";
 import { report } from "./report.ts";
 
 let chaos: ChaosStack;
-let publisher: Publisher;
 
 before(async () => {
   chaos = await startChaosStack("demo-chaos-crashes");
-  publisher = new Publisher(chaos.pubsub, { deadlineMs: 10_000 });
 });
 after(async () => {
-  await publisher?.close();
   await chaos?.stop();
 });
 
@@ -88,7 +85,7 @@ test("backup killed midway: marked failed when the next backup runs, which compl
     storage_bucket: chaos.stack.file.buckets.backups,
     retention_days: 7,
   });
-  await publisher.publish(backupRequested, {
+  await chaos.publisher.publish(backupRequested, {
     requested_at: new Date().toISOString(),
     type: "manual",
   });
@@ -103,7 +100,7 @@ test("backup killed midway: marked failed when the next backup runs, which compl
   await crash("backup");
   // The lease of the killed run expires (5 s here); the next request takes it over.
   await new Promise((resolve) => setTimeout(resolve, 6_000));
-  await publisher.publish(backupRequested, {
+  await chaos.publisher.publish(backupRequested, {
     requested_at: new Date().toISOString(),
     type: "manual",
   });
@@ -130,7 +127,7 @@ test("backup killed midway: marked failed when the next backup runs, which compl
 
 test("analytics killed during a stats tick: the tick is aggregated once after restart", async () => {
   const tick = { tick_at: new Date().toISOString() };
-  await publisher.publish(statsTick, tick);
+  await chaos.publisher.publish(statsTick, tick);
   await crash("analytics");
   const daily = await waitFor(
     "daily_stats of the tick",

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Firestore } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
-import { serviceNames } from "@syncstack/shared";
+import { Publisher, serviceNames } from "@syncstack/shared";
 import { emulatorIdToken } from "@syncstack/shared/testing";
 import { freePort } from "../free-port.ts";
 import { type RunningStack, type StackOptions, startStack } from "../stack.ts";
@@ -16,6 +16,7 @@ export interface ChaosStack {
   db: Firestore;
   pubsub: PubSub;
   storage: Storage;
+  publisher: Publisher;
   /** The last output lines of each part, for a failure message. */
   recentOutput(): string;
   stop(): Promise<void>;
@@ -36,8 +37,14 @@ export const chaosServiceEnv: Record<string, string> = {
   SHUTDOWN_GRACE_MS: "8000",
 };
 
-/** Starts the stack on free ports in a temporary state directory. */
-export async function startChaosStack(projectId: string): Promise<ChaosStack> {
+/**
+ * Starts the stack on free ports in a temporary state directory. The Firestore emulator keeps
+ * every document in its heap and slows to a halt when it fills, so a long run wants more.
+ */
+export async function startChaosStack(
+  projectId: string,
+  firestoreHeapMiB = 768,
+): Promise<ChaosStack> {
   // The client libraries prefer these variables over the endpoints given to them.
   for (const name of ["PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"])
     delete process.env[name];
@@ -55,7 +62,7 @@ export async function startChaosStack(projectId: string): Promise<ChaosStack> {
     ports,
     stateDir,
     persist: false,
-    firestoreHeapMiB: 768,
+    firestoreHeapMiB,
     serviceEnv: chaosServiceEnv,
     output: (part) => (line) => {
       const kept = lines.get(part) ?? [];
@@ -67,14 +74,17 @@ export async function startChaosStack(projectId: string): Promise<ChaosStack> {
   const db = new Firestore({ projectId, host: stack.file.firestore, ssl: false });
   const pubsub = new PubSub({ projectId, apiEndpoint: stack.file.pubsub, emulatorMode: true });
   const storage = new Storage({ projectId, apiEndpoint: stack.file.storage });
+  const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
   return {
     stack,
     projectId,
     db,
     pubsub,
     storage,
+    publisher,
     recentOutput: () => [...lines.values()].flat().join("\n"),
     stop: async () => {
+      await publisher.close().catch(() => {});
       await Promise.allSettled([db.terminate(), pubsub.close()]);
       await stack.stop();
       await rm(stateDir, { recursive: true, force: true });

@@ -32,8 +32,9 @@ export async function assertNothingLost(
   db: Firestore,
   collection: string,
   accepted: readonly AcceptedSync[],
+  drainMs = 60_000,
 ): Promise<Tally> {
-  await outboxDrained(db);
+  await outboxDrained(db, drainMs);
   const snapshot = await db.collection(collection).get();
   const documents = new Map(snapshot.docs.map((doc) => [doc.id, doc]));
   for (const write of accepted) {
@@ -56,7 +57,7 @@ export async function assertNothingLost(
   await waitFor(
     "user_stats to count every created document once",
     async () => ((await mismatch(await counted())).length === 0 ? true : undefined),
-    60_000,
+    drainMs,
   ).catch(async (error: unknown) => {
     const wrong = mismatch(await counted()).map(
       ([uid, count]) => `${uid}: counted ${count}, created ${created.get(uid)}`,

@@ -1,7 +1,7 @@
 // Dependency outages and shutdown under load, against the whole stack as separate processes.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Publisher, type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
+import { type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
 import { collectMessages, emulatorIdToken, waitFor } from "@syncstack/shared/testing";
 import { type ChaosStack, SyncLoad, startChaosStack } from "./harness.ts";
 import { assertDeliveredInOrder, assertNothingLost } from "./invariants.ts";
@@ -27,8 +27,7 @@ test("Pub/Sub frozen for 30 s under load: writes keep landing, then every event 
   const events = await collectMessages(chaos.pubsub, "realtime-updates", "chaos-pubsub-outage");
   // The subscriber's stream is open before the load starts: a message published while it
   // connects may first arrive late, which would look like disorder.
-  const publisher = new Publisher(chaos.pubsub, { deadlineMs: 10_000 });
-  await publisher.publish(realtimeUpdates, {
+  await chaos.publisher.publish(realtimeUpdates, {
     collection: "probe",
     document: "probe",
     timestamp: new Date().toISOString(),
@@ -36,7 +35,6 @@ test("Pub/Sub frozen for 30 s under load: writes keep landing, then every event 
     version: 1,
     source: "chaos",
   });
-  await publisher.close();
   await waitFor("the subscriber to receive", () => (events.messages.length > 0 ? true : undefined));
   const load = new SyncLoad(chaos, {
     collection: "notes_pubsub",

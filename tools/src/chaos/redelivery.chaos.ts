@@ -1,26 +1,18 @@
 // Duplicate delivery: every event published again and the subscription rewound, counts stay exact.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  Publisher,
-  type RealtimeUpdate,
-  realtimeUpdates,
-  subscriptionName,
-} from "@syncstack/shared";
+import { type RealtimeUpdate, realtimeUpdates, subscriptionName } from "@syncstack/shared";
 import { collectMessages } from "@syncstack/shared/testing";
 import { type ChaosStack, SyncLoad, scenario, startChaosStack } from "./harness.ts";
 import { assertNothingLost } from "./invariants.ts";
 import { report } from "./report.ts";
 
 let chaos: ChaosStack;
-let publisher: Publisher;
 
 before(async () => {
   chaos = await startChaosStack("demo-chaos-redelivery");
-  publisher = new Publisher(chaos.pubsub, { deadlineMs: 10_000 });
 });
 after(async () => {
-  await publisher?.close();
   await chaos?.stop();
 });
 
@@ -44,7 +36,7 @@ test("events published twice and redelivered by a seek are counted once", () =>
     const copies = events.payloads<RealtimeUpdate>().filter((e) => e.collection === collection);
     await events.close();
     assert.equal(copies.length >= first.accepted, true, "every accepted write had its event");
-    await Promise.all(copies.map((event) => publisher.publish(realtimeUpdates, event)));
+    await Promise.all(copies.map((event) => chaos.publisher.publish(realtimeUpdates, event)));
     // Pub/Sub redelivers everything published since the snapshot, acknowledged or not.
     await analytics.seek(snapshot.name);
     await new Promise((resolve) => setTimeout(resolve, 10_000));
