@@ -76,6 +76,8 @@ export function setupTelemetry(options: TelemetryOptions): Telemetry {
       new BatchSpanProcessor({ exporter: new OTLPTraceExporter(url ? { url } : {}) }),
     );
   }
+  // The Firestore client makes spans of its own for every call unless told not to.
+  if (options.exporter === "none") process.env.FIRESTORE_ENABLE_TRACING ??= "OFF";
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       "service.name": options.serviceName,
