@@ -8,7 +8,7 @@ export const backupEnvSchema = withDefaultPort(
     BACKUP_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
     /** Deadline of a whole backup; under the subscription's 600 s ack deadline. */
     BACKUP_DEADLINE_MS: z.coerce.number().int().min(1_000).default(540_000),
-    /** Documents read per page: memory per collection is about this many documents. */
+    /** Documents per RunQuery page; they stream through one at a time, so memory does not grow with it. */
     BACKUP_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1_000),
   }),
   8083,

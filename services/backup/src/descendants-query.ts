@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import {
   FieldPath,
   type Firestore,
@@ -5,6 +6,7 @@ import {
   type QueryDocumentSnapshot,
   type Timestamp,
 } from "@google-cloud/firestore";
+import { AppError } from "@syncstack/shared";
 
 // The smallest document id Firestore orders; what the client's recursiveDelete bounds with.
 const minId = "__id-9223372036854775808__";
@@ -35,36 +37,56 @@ export function descendantsQuery(db: Firestore, collection: string): Query {
     .where(FieldPath.documentId(), "<", `${collection}${nul}/${minId}`);
 }
 
+interface StreamInternals {
+  /** The client's own RunQuery stream at a read time: one `{document?}` per response. */
+  _stream(readTime: Timestamp): Readable;
+}
+
 /**
- * Pages through a query at one read time (a read-only transaction reading at `readTime`
- * sends it with each page), fetching the next page while the caller consumes this one, so
- * at most two pages are in memory.
+ * Every document of a query at one read time, one at a time: the query is read
+ * `pageSize` documents a page, each page a RunQuery at `readTime` streamed as it arrives
+ * (the client's public `stream()` takes no read time, hence its internal `_stream`), the
+ * next page starting after the last document. Documents flow through with the consumer's
+ * backpressure and none is kept, so what the export holds does not grow with the page or
+ * the collection. Waiting longer than `idleDeadlineMs` for a document fails the read.
  */
-export async function* pagesAt(
-  db: Firestore,
+export async function* documentsAt(
   query: Query,
   readTime: Timestamp,
   pageSize: number,
-  read: <T>(what: string, fn: () => Promise<T>) => Promise<T> = (_what, fn) => fn(),
-): AsyncGenerator<QueryDocumentSnapshot[]> {
-  const fetch = (after: QueryDocumentSnapshot | undefined) =>
-    read("firestore.backup.page", () =>
-      db.runTransaction(
-        (transaction) => transaction.get((after ? query.startAfter(after) : query).limit(pageSize)),
-        { readOnly: true, readTime },
-      ),
-    );
-  let next = fetch(undefined);
+  idleDeadlineMs: number,
+): AsyncGenerator<QueryDocumentSnapshot> {
+  let after: QueryDocumentSnapshot | undefined;
   for (;;) {
-    const page = await next;
-    const last = page.docs.at(-1);
-    const more = page.size === pageSize && last !== undefined;
-    if (more) {
-      next = fetch(last);
-      // Handled when awaited; without this a failure while the caller is busy is unhandled.
-      next.catch(() => undefined);
+    const page = (after ? query.startAfter(after) : query).limit(pageSize);
+    const responses = (page as unknown as StreamInternals)._stream(readTime);
+    // Only time spent waiting on Firestore counts, not the consumer's while it holds a document.
+    let waiting = true;
+    const stall = setTimeout(function check() {
+      if (!waiting) return void stall.refresh();
+      responses.destroy(
+        new AppError(
+          "deadline_exceeded",
+          `firestore.backup.page: no document for ${idleDeadlineMs} ms`,
+        ),
+      );
+    }, idleDeadlineMs);
+    let count = 0;
+    try {
+      for await (const response of responses as AsyncIterable<{
+        document?: QueryDocumentSnapshot;
+      }>) {
+        if (!response.document) continue;
+        count++;
+        after = response.document;
+        waiting = false;
+        yield response.document;
+        waiting = true;
+        stall.refresh();
+      }
+    } finally {
+      clearTimeout(stall);
     }
-    if (page.size > 0) yield page.docs;
-    if (!more) return;
+    if (count < pageSize) return;
   }
 }
