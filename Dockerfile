@@ -33,7 +33,9 @@ ENTRYPOINT ["node", "--conditions=source"]
 # The service: distroless Node 24, non-root, no shell, no package manager, no dev dependencies.
 # Node is PID 1 and the service drains on SIGTERM; Cloud Run sets PORT.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot AS service
-ENV NODE_ENV=production PORT=8080
+# The service's V8 options from the registry (serviceNodeOptions), passed by the build.
+ARG NODE_OPTIONS=""
+ENV NODE_ENV=production PORT=8080 NODE_OPTIONS=${NODE_OPTIONS}
 WORKDIR /app
 COPY --from=build --chown=nonroot:nonroot /out /app
 USER nonroot

@@ -10,6 +10,7 @@ import {
   defaultBucketNames,
   fileUploaded,
   serviceNames,
+  serviceNodeOptions,
   subscriptionName,
   topics,
 } from "@syncstack/shared";
@@ -50,6 +51,8 @@ test("docker-compose.yml is valid and wires the emulators, provisioning, service
   for (const service of serviceNames) {
     const own = section(config, service);
     assert.match(own, new RegExp(`SERVICE: ${service}\\n`), `${service} builds its own image`);
+    const nodeOptions = /NODE_OPTIONS: (.*)\n/.exec(own)?.[1]?.replace(/^'|'$/g, "") ?? "";
+    assert.equal(nodeOptions, serviceNodeOptions[service], `${service} builds with its V8 options`);
     assert.match(own, /target: service\n/);
     assert.match(
       own,

@@ -10,6 +10,7 @@ import {
   provisionTopology,
   type ServiceName,
   serviceNames,
+  serviceNodeOptions,
   topics,
 } from "@syncstack/shared";
 import {
@@ -198,7 +199,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const launch = (name: ServiceName) =>
       startService(name, {
         command: process.execPath,
-        args: ["--conditions=source", join(repoRoot, "services", name, "src", "main.ts")],
+        args: [
+          "--conditions=source",
+          ...nodeOptionsOf(name),
+          join(repoRoot, "services", name, "src", "main.ts"),
+        ],
         env: { ...env, ...options.serviceEnv, PORT: String(ports[name]) },
         cwd: repoRoot,
         log: output(name),
@@ -290,4 +295,9 @@ async function waitHealthy(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${service.name} was not healthy at ${url} within ${timeoutMs} ms`);
+}
+
+/** The service's V8 options from the registry, as command-line arguments. */
+export function nodeOptionsOf(name: ServiceName): string[] {
+  return serviceNodeOptions[name].split(" ").filter(Boolean);
 }

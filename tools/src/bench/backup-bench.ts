@@ -10,6 +10,7 @@ import {
   realtimeUpdates,
 } from "@syncstack/shared";
 import { resetFirestore } from "@syncstack/shared/testing";
+import { defaultBackupPageSize } from "../../../services/backup/src/config.ts";
 import { restoreBackup } from "../../../services/backup/src/restore.ts";
 import { fmt, peakRssKiB } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
@@ -108,7 +109,7 @@ export async function benchBackup(env: {
       });
       const label = size.toLocaleString("en-US");
       rows.push(
-        `| ${label} | raw paged read (1,000 a page) | ${fmt(read.perSecond)} | 1.00 | - |`,
+        `| ${label} | raw paged read (${pageSize.toLocaleString("en-US")} a page) | ${fmt(read.perSecond)} | 1.00 | - |`,
         `| ${label} | backup (request -> completed record) | ${fmt(backup.perSecond)} | ${(backup.perSecond / read.perSecond).toFixed(2)} | ${fmt(peakMiB)} |`,
         `| ${label} | raw BulkWriter set(), throttling off | ${fmt(write.perSecond)} | 1.00 | - |`,
         `| ${label} | restore (verify + BulkWriter) | ${fmt(restore.perSecond)} | ${(restore.perSecond / write.perSecond).toFixed(2)} | - |`,
@@ -143,15 +144,18 @@ async function seed(db: Firestore, size: number): Promise<void> {
   await writer.close();
 }
 
+/** The service's page size: the baseline pages the same way. */
+const pageSize = Number(process.env.BACKUP_PAGE_SIZE ?? defaultBackupPageSize);
+
 /** The baseline: a plain paged read of the whole collection, as fast as the client goes. */
 async function rawRead(db: Firestore, size: number): Promise<void> {
-  let query = db.collection(collection).orderBy(FieldPath.documentId()).limit(1_000);
+  let query = db.collection(collection).orderBy(FieldPath.documentId()).limit(pageSize);
   let total = 0;
   for (;;) {
     const page = await query.get();
     total += page.size;
     const last = page.docs.at(-1);
-    if (page.size < 1_000 || !last) break;
+    if (page.size < pageSize || !last) break;
     query = query.startAfter(last);
   }
   if (total !== size) throw new Error(`raw read found ${total} of ${size}`);

@@ -3,6 +3,7 @@ import type { ServiceName } from "@syncstack/shared";
 import { freePort } from "../free-port.ts";
 import { repoRoot } from "../paths.ts";
 import { type ManagedProcess, startService } from "../process-group.ts";
+import { nodeOptionsOf } from "../stack.ts";
 
 /** A service started as its own process for a benchmark, as the stack runs it. */
 export interface BenchService {
@@ -20,6 +21,7 @@ export async function startBenchService(
     command: process.execPath,
     args: [
       "--conditions=source",
+      ...nodeOptionsOf(name),
       // BENCH_PROFILE_DIR=dir writes the service's CPU profile there when it stops.
       ...(process.env.BENCH_PROFILE_DIR
         ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type ServiceName, serviceNames } from "@syncstack/shared";
+import { type ServiceName, serviceNames, serviceNodeOptions } from "@syncstack/shared";
 import { imageRepository, requiredApis } from "../infra/project.ts";
 import { renderInfrastructure, resourceAddresses } from "../infra/render.ts";
 import { repoRoot } from "../paths.ts";
@@ -87,6 +87,8 @@ export function deployPlan(options: DeployOptions): DeployPlan {
             "service",
             "--build-arg",
             `SERVICE=${service}`,
+            "--build-arg",
+            `NODE_OPTIONS=${serviceNodeOptions[service]}`,
             "--tag",
             images[service],
             repoRoot,

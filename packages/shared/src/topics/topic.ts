@@ -4,6 +4,19 @@ import type { z } from "zod";
 export const serviceNames = ["sync", "files", "backup", "analytics"] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
+/**
+ * V8 options a service runs with, wherever it runs (image, local stack, benchmarks). The
+ * backup service streams whole collections: V8 would otherwise grow its young generation to
+ * 2 x 64 MiB under that churn, a fixed but large step in RSS; 16 MiB semi-spaces keep a
+ * 100,000-document export within a few MiB of a 10,000-document one at the same speed.
+ */
+export const serviceNodeOptions: Readonly<Record<ServiceName, string>> = {
+  sync: "",
+  files: "",
+  backup: "--max-semi-space-size=16",
+  analytics: "",
+};
+
 /** How Pub/Sub retries a message that was not acked (Pub/Sub's exponential backoff). */
 export interface RetryPolicy {
   minBackoffSeconds: number;
