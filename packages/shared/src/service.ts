@@ -74,9 +74,10 @@ export function createServiceApp(
     name: context.name,
     logger: context.logger,
     bodyLimitBytes: context.config.BODY_LIMIT_BYTES,
+    // Firestore only: with the outbox a Pub/Sub outage does not stop an instance's work, so it
+    // must not take the instance out of rotation; nor may a least-privilege account list topics.
     readiness: {
       firestore: () => context.firestore.collection("_readyz").limit(1).get(),
-      pubsub: () => context.pubsub.getTopics({ pageSize: 1, autoPaginate: false }),
     },
     routes: (app) => {
       app.use(pushRoutes(definition.consumers, { ...context, service: context.name }, verifyPush));
