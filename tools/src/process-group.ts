@@ -126,6 +126,34 @@ function hasLiveMember(pgid: number): boolean {
   return false;
 }
 
+/** True once every thread of every live member of a process group is stopped (SIGSTOP). */
+export function groupStopped(pgid: number): boolean {
+  let members = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) !== pgid || state === "Z" || state === "X") continue;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      let taskStat: string;
+      try {
+        taskStat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
+      } catch {
+        continue; // the thread ended
+      }
+      const taskState = taskStat.slice(taskStat.lastIndexOf(")") + 2).split(" ")[0];
+      if (taskState !== "T" && taskState !== "t" && taskState !== "Z") return false;
+    }
+    members++;
+  }
+  return members > 0;
+}
+
 /** CPU time (user + system, in ms) used so far by the live members of a process group. */
 export function groupCpuMs(pgid: number): number {
   let ticks = 0;

@@ -21,7 +21,13 @@ import {
 } from "./emulators.ts";
 import { assertPortFree } from "./free-port.ts";
 import { repoRoot } from "./paths.ts";
-import { type ManagedProcess, prefixLines, signalGroup, startService } from "./process-group.ts";
+import {
+  groupStopped,
+  type ManagedProcess,
+  prefixLines,
+  signalGroup,
+  startService,
+} from "./process-group.ts";
 import { startTopicScheduler } from "./topic-scheduler.ts";
 
 /** Ports and options of a local stack; the defaults are CONTRACT.md's. */
@@ -59,12 +65,17 @@ export interface StackPart {
   restart(): Promise<void>;
 }
 
+/** An emulator of a running stack: frozen and thawed, never restarted (it would lose its state). */
+export interface EmulatorPart extends Omit<StackPart, "restart"> {
+  /** SIGSTOP, resolving once every thread has stopped: it answers nothing until thawed. */
+  freeze(): Promise<void>;
+  thaw(): void;
+}
+
 /** A running stack and how to stop everything it started. */
 export interface RunningStack {
   file: StackFile;
-  /** The emulators can only be signalled: a restarted emulator would have lost its state. */
-  parts: Record<ServiceName, StackPart> &
-    Record<"pubsub" | "firestore", Omit<StackPart, "restart">>;
+  parts: Record<ServiceName, StackPart> & Record<"pubsub" | "firestore", EmulatorPart>;
   stop(): Promise<void>;
 }
 
@@ -223,9 +234,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         await waitHealthy(services[index], `${serviceUrls[name]}/healthz`);
       },
     });
-    const emulatorPart = (emulator: RunningEmulator) => ({
+    const emulatorPart = (emulator: RunningEmulator): EmulatorPart => ({
       pid: () => emulator.pid,
-      signal: (signal: NodeJS.Signals) => signalGroup(emulator.pid, signal),
+      signal: (signal) => signalGroup(emulator.pid, signal),
+      freeze: async () => {
+        signalGroup(emulator.pid, "SIGSTOP");
+        // Every thread of a busy JVM takes a moment to stop; until then it still answers.
+        while (!groupStopped(emulator.pid)) await new Promise((resolve) => setTimeout(resolve, 10));
+      },
+      thaw: () => signalGroup(emulator.pid, "SIGCONT"),
     });
     const parts = {
       ...(Object.fromEntries(serviceNames.map((name, i) => [name, servicePart(name, i)])) as Record<

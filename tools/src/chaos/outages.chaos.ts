@@ -45,15 +45,15 @@ test("Pub/Sub frozen for 30 s under load: writes keep landing, then every event 
   }).start();
   try {
     await load.acceptedMore(30);
-    chaos.stack.parts.pubsub.signal("SIGSTOP");
+    await chaos.stack.parts.pubsub.freeze();
     const before = load.accepted.length;
     await sleep(30_000);
     const duringOutage = load.accepted.length - before;
-    chaos.stack.parts.pubsub.signal("SIGCONT");
+    chaos.stack.parts.pubsub.thaw();
     assert.ok(duringOutage >= 30, `only ${duringOutage} writes accepted while Pub/Sub was down`);
     await load.acceptedMore(30);
   } finally {
-    chaos.stack.parts.pubsub.signal("SIGCONT");
+    chaos.stack.parts.pubsub.thaw();
     await load.stop();
   }
   const tally = await assertNothingLost(chaos.db, "notes_pubsub", load.accepted);
@@ -87,7 +87,7 @@ test("Firestore frozen: 503 with Retry-After, not ready, nothing half-written, r
   }).start();
   try {
     await load.acceptedMore(20);
-    chaos.stack.parts.firestore.signal("SIGSTOP");
+    await chaos.stack.parts.firestore.freeze();
     const token = emulatorIdToken(chaos.projectId, "fs-probe");
     const refused = await fetch(`${sync}/v1/sync`, {
       method: "POST",
@@ -109,7 +109,7 @@ test("Firestore frozen: 503 with Retry-After, not ready, nothing half-written, r
       firestore: "unavailable",
     });
     await sleep(5_000);
-    chaos.stack.parts.firestore.signal("SIGCONT");
+    chaos.stack.parts.firestore.thaw();
     await waitFor(
       "sync to be ready again",
       async () => ((await fetch(`${sync}/readyz`)).ok ? true : undefined),
@@ -117,7 +117,7 @@ test("Firestore frozen: 503 with Retry-After, not ready, nothing half-written, r
     );
     await load.acceptedMore(20);
   } finally {
-    chaos.stack.parts.firestore.signal("SIGCONT");
+    chaos.stack.parts.firestore.thaw();
     await load.stop();
   }
   // The refused probe may have committed late (its commit was sent): then with its event.
