@@ -1,35 +1,24 @@
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { Firestore } from "@google-cloud/firestore";
-import { emulatorHosts, resetFirestore, testProjectId, waitFor } from "@syncstack/shared/testing";
+import { describe, test } from "node:test";
+import { testProjectId, waitFor } from "@syncstack/shared/testing";
 import { readCheckpoint } from "./checkpoint.ts";
 import { loadTransform } from "./load-transform.ts";
 import {
   captureIo,
   docId,
+  migrationFixture,
   readAll,
   seed,
-  temporaryDir,
   testOptions,
 } from "./migration-test-setup.ts";
 import { parseWhere, type WhereClause } from "./parse-where.ts";
 import { runMigration } from "./run-migration.ts";
 
 const projectId = testProjectId();
-let db: Firestore;
-let dir: string;
-
-before(() => {
-  db = new Firestore({ projectId, host: emulatorHosts().firestore, ssl: false, useBigInt: true });
-});
-after(() => db.terminate());
-beforeEach(async () => {
-  await resetFirestore(projectId);
-  dir = await temporaryDir();
-});
-afterEach(() => rm(dir, { recursive: true, force: true }));
+const fixture = migrationFixture(projectId);
+const { db } = fixture;
 
 function where(...texts: string[]): WhereClause[] {
   return texts.map((text) => parseWhere(text) as WhereClause);
@@ -42,7 +31,7 @@ describe("--where", () => {
       kind: n % 4 === 0 ? "draft" : "final",
       tags: [`t${n % 3}`],
     }));
-    const options = testOptions(dir, {
+    const options = testOptions(fixture.dir(), {
       from: "notes",
       to: "drafts",
       where: where("kind == draft", 'tags array-contains-any ["t0","t1"]'),
@@ -59,7 +48,7 @@ describe("--where", () => {
     // Ids and n run in opposite directions, so paging by id alone would go wrong.
     await seed(db, "notes", 600, (n) => ({ n: 600 - n }));
     const stop = new AbortController();
-    const options = testOptions(dir, {
+    const options = testOptions(fixture.dir(), {
       from: "notes",
       to: "big",
       where: where("n > 100", "n <= 500"),
@@ -95,9 +84,9 @@ describe("--delete-source", () => {
     await seed(db, "notes", 60);
     const transform = await loadTransform(
       join(import.meta.dirname, "fixtures", "fail-some.ts"),
-      dir,
+      fixture.dir(),
     );
-    const options = testOptions(dir, {
+    const options = testOptions(fixture.dir(), {
       from: "notes",
       to: "archive",
       transform,
@@ -147,7 +136,11 @@ describe("write retries", () => {
     await seed(db, "notes", 50);
     await db.doc(`out/${docId(7)}`).set({ old: true });
     const release = await holdLock(`out/${docId(7)}`);
-    const running = runMigration(db, testOptions(dir, { from: "notes", to: "out" }), captureIo());
+    const running = runMigration(
+      db,
+      testOptions(fixture.dir(), { from: "notes", to: "out" }),
+      captureIo(),
+    );
     // Let the write hit the lock at least once before the transaction lets go.
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     await release();
@@ -165,7 +158,7 @@ describe("write retries", () => {
     await seed(db, "notes", 10);
     await db.doc(`out/${docId(3)}`).set({ old: true });
     const release = await holdLock(`out/${docId(3)}`);
-    const options = testOptions(dir, { from: "notes", to: "out", maxWriteAttempts: 1 });
+    const options = testOptions(fixture.dir(), { from: "notes", to: "out", maxWriteAttempts: 1 });
     const result = await runMigration(db, options, captureIo()).finally(release);
 
     assert.deepEqual([result.counts.written, result.counts.failed], [9, 1]);

@@ -1,14 +1,37 @@
 // Helpers for the migration tests: options with temporary paths, seeding, captured output.
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DocumentData, Firestore } from "@google-cloud/firestore";
+import { after, afterEach, beforeEach } from "node:test";
+import { type DocumentData, Firestore } from "@google-cloud/firestore";
+import { emulatorHosts, resetFirestore } from "@syncstack/shared/testing";
 import { defaultCheckpointPath, defaultReportPath } from "./checkpoint.ts";
 import type { MigrationIo, MigrationOptions } from "./run-migration.ts";
 
 /** A fresh temporary directory for checkpoints and reports. */
 export function temporaryDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "migrate-test-"));
+}
+
+/**
+ * What a migration test file shares: a client on its own project (BigInts kept), reset before
+ * each test, and a temporary directory per test for checkpoints and reports.
+ */
+export function migrationFixture(projectId: string): { db: Firestore; dir(): string } {
+  const db = new Firestore({
+    projectId,
+    host: emulatorHosts().firestore,
+    ssl: false,
+    useBigInt: true,
+  });
+  let dir = "";
+  after(() => db.terminate());
+  beforeEach(async () => {
+    await resetFirestore(projectId);
+    dir = await temporaryDir();
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  return { db, dir: () => dir };
 }
 
 /** Options as the CLI would build them, with paths under `dir`; `overrides` win. */

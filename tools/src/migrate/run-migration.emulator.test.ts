@@ -1,41 +1,35 @@
 import assert from "node:assert/strict";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { Firestore } from "@google-cloud/firestore";
-import { emulatorHosts, resetFirestore, testProjectId } from "@syncstack/shared/testing";
+import { describe, test } from "node:test";
+import type { Firestore } from "@google-cloud/firestore";
+import { testProjectId } from "@syncstack/shared/testing";
 import { readCheckpoint } from "./checkpoint.ts";
 import { loadTransform } from "./load-transform.ts";
 import {
   captureIo,
   docId,
+  migrationFixture,
   readAll,
   seed,
-  temporaryDir,
   testOptions,
 } from "./migration-test-setup.ts";
 import { runMigration } from "./run-migration.ts";
 
 const projectId = testProjectId();
 const fixtures = join(import.meta.dirname, "fixtures");
-let db: Firestore;
-let dir: string;
-
-before(() => {
-  db = new Firestore({ projectId, host: emulatorHosts().firestore, ssl: false, useBigInt: true });
-});
-after(() => db.terminate());
-beforeEach(async () => {
-  await resetFirestore(projectId);
-  dir = await temporaryDir();
-});
-afterEach(() => rm(dir, { recursive: true, force: true }));
+const fixture = migrationFixture(projectId);
+const { db } = fixture;
 
 describe("runMigration", () => {
   test("copies every document page by page under the same id, leaving the source", async () => {
     await seed(db, "notes", 1_234);
     const io = captureIo();
-    const result = await runMigration(db, testOptions(dir, { from: "notes", to: "notes_v2" }), io);
+    const result = await runMigration(
+      db,
+      testOptions(fixture.dir(), { from: "notes", to: "notes_v2" }),
+      io,
+    );
 
     assert.equal(result.state, "complete");
     assert.deepEqual(
@@ -56,8 +50,8 @@ describe("runMigration", () => {
 
   test("applies a transform module to every document", async () => {
     await seed(db, "notes", 250);
-    const transform = await loadTransform(join(fixtures, "add-version.ts"), dir);
-    const options = testOptions(dir, { from: "notes", to: "notes_v2", transform });
+    const transform = await loadTransform(join(fixtures, "add-version.ts"), fixture.dir());
+    const options = testOptions(fixture.dir(), { from: "notes", to: "notes_v2", transform });
     const result = await runMigration(db, options, captureIo());
 
     assert.equal(result.counts.written, 250);
@@ -73,8 +67,13 @@ describe("runMigration", () => {
 
   test("transforms a collection in place when --to is --from", async () => {
     await seed(db, "notes", 120);
-    const transform = await loadTransform(join(fixtures, "default-export.mjs"), dir);
-    const options = testOptions(dir, { from: "notes", to: "notes", transform, pageSize: 50 });
+    const transform = await loadTransform(join(fixtures, "default-export.mjs"), fixture.dir());
+    const options = testOptions(fixture.dir(), {
+      from: "notes",
+      to: "notes",
+      transform,
+      pageSize: 50,
+    });
     const result = await runMigration(db, options, captureIo());
 
     assert.equal(result.counts.written, 120);
@@ -86,8 +85,13 @@ describe("runMigration", () => {
 
   test("records each failing document with its reason and migrates the rest", async () => {
     await seed(db, "notes", 100);
-    const transform = await loadTransform(join(fixtures, "fail-some.ts"), dir);
-    const options = testOptions(dir, { from: "notes", to: "out", transform, pageSize: 30 });
+    const transform = await loadTransform(join(fixtures, "fail-some.ts"), fixture.dir());
+    const options = testOptions(fixture.dir(), {
+      from: "notes",
+      to: "out",
+      transform,
+      pageSize: 30,
+    });
     const io = captureIo();
     const result = await runMigration(db, options, io);
 
@@ -122,8 +126,8 @@ describe("runMigration", () => {
 
   test("a dry run reads and transforms everything and writes nothing", async () => {
     await seed(db, "notes", 100);
-    const transform = await loadTransform(join(fixtures, "fail-some.ts"), dir);
-    const options = testOptions(dir, {
+    const transform = await loadTransform(join(fixtures, "fail-some.ts"), fixture.dir());
+    const options = testOptions(fixture.dir(), {
       from: "notes",
       to: "out",
       transform,
@@ -151,7 +155,7 @@ describe("runMigration", () => {
 
   test("re-running a completed migration changes nothing", async () => {
     await seed(db, "notes", 300);
-    const options = testOptions(dir, { from: "notes", to: "out" });
+    const options = testOptions(fixture.dir(), { from: "notes", to: "out" });
     await runMigration(db, options, captureIo());
     const before = await updateTimes(db, "out");
     await db.collection("notes").doc(docId(1)).update({ title: "changed after the migration" });
@@ -169,7 +173,7 @@ describe("runMigration", () => {
   test("an interrupted run resumes after its last finished page without rewriting it", async () => {
     await seed(db, "notes", 1_000);
     const stop = new AbortController();
-    const options = testOptions(dir, {
+    const options = testOptions(fixture.dir(), {
       from: "notes",
       to: "out",
       pageSize: 50,

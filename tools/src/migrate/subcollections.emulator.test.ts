@@ -1,24 +1,16 @@
 import assert from "node:assert/strict";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import { type DocumentReference, Firestore, Timestamp } from "@google-cloud/firestore";
-import { emulatorHosts, resetFirestore, testProjectId } from "@syncstack/shared/testing";
+import { beforeEach, describe, test } from "node:test";
+import { type DocumentReference, Timestamp } from "@google-cloud/firestore";
+import { testProjectId } from "@syncstack/shared/testing";
 import { loadTransform } from "./load-transform.ts";
-import { captureIo, temporaryDir, testOptions } from "./migration-test-setup.ts";
+import { captureIo, migrationFixture, testOptions } from "./migration-test-setup.ts";
 import { runMigration } from "./run-migration.ts";
 
 const projectId = testProjectId();
-let db: Firestore;
-let dir: string;
-
-before(() => {
-  db = new Firestore({ projectId, host: emulatorHosts().firestore, ssl: false, useBigInt: true });
-});
-after(() => db.terminate());
+const fixture = migrationFixture(projectId);
+const { db } = fixture;
 beforeEach(async () => {
-  await resetFirestore(projectId);
-  dir = await temporaryDir();
   // notes/<id> with comments (more than a page of them) that have likes, and tags.
   const batch = db.bulkWriter({ throttling: false });
   for (let n = 0; n < 10; n++) {
@@ -34,7 +26,6 @@ beforeEach(async () => {
   }
   await batch.close();
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
 
 /** Paths of every document under `collection`, relative to it, at any depth. */
 async function tree(collection: string): Promise<Map<string, unknown>> {
@@ -56,7 +47,12 @@ async function tree(collection: string): Promise<Map<string, unknown>> {
 
 describe("subcollections", () => {
   test("--recursive copies subcollections at every depth to the same paths", async () => {
-    const options = testOptions(dir, { from: "notes", to: "copy", recursive: true, pageSize: 5 });
+    const options = testOptions(fixture.dir(), {
+      from: "notes",
+      to: "copy",
+      recursive: true,
+      pageSize: 5,
+    });
     const io = captureIo();
     const result = await runMigration(db, options, io);
 
@@ -73,7 +69,7 @@ describe("subcollections", () => {
   test("without --recursive only the documents themselves are copied", async () => {
     const result = await runMigration(
       db,
-      testOptions(dir, { from: "notes", to: "copy" }),
+      testOptions(fixture.dir(), { from: "notes", to: "copy" }),
       captureIo(),
     );
     assert.deepEqual([result.counts.written, result.counts.nested], [10, 0]);
@@ -83,10 +79,15 @@ describe("subcollections", () => {
   test("a document the transform skips keeps its subcollections out too", async () => {
     const transform = await loadTransform(
       join(import.meta.dirname, "fixtures", "fail-some.ts"),
-      dir,
+      fixture.dir(),
     );
     // fail-some skips n ending in 7 and fails n ending in 3, 5, 6 and 9.
-    const options = testOptions(dir, { from: "notes", to: "copy", recursive: true, transform });
+    const options = testOptions(fixture.dir(), {
+      from: "notes",
+      to: "copy",
+      recursive: true,
+      transform,
+    });
     const result = await runMigration(db, options, captureIo());
 
     assert.deepEqual(
@@ -100,7 +101,7 @@ describe("subcollections", () => {
 
   test("--delete-source with --recursive moves whole subtrees", async () => {
     const before = await tree("notes");
-    const options = testOptions(dir, {
+    const options = testOptions(fixture.dir(), {
       from: "notes",
       to: "moved",
       recursive: true,
@@ -118,7 +119,12 @@ describe("subcollections", () => {
   });
 
   test("a dry run walks subcollections and writes nothing", async () => {
-    const options = testOptions(dir, { from: "notes", to: "copy", recursive: true, dryRun: true });
+    const options = testOptions(fixture.dir(), {
+      from: "notes",
+      to: "copy",
+      recursive: true,
+      dryRun: true,
+    });
     const result = await runMigration(db, options, captureIo());
     assert.deepEqual([result.counts.written, result.counts.nested], [10, 75]);
     assert.equal((await tree("copy")).size, 0);
