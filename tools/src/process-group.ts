@@ -103,18 +103,22 @@ async function groupGone(pgid: number, timeoutMs: number): Promise<boolean> {
 }
 
 /** The fields of /proc/<pid>/stat after the command name: state is [0], pgrp [2], utime [11], stime [12]. */
-function* groupStats(pgid: number): Generator<string[]> {
+function statFields(path: string): string[] | undefined {
+  try {
+    const stat = readFileSync(path, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined; // the process or thread ended
+  }
+}
+
+/** Each member of process group `pgid` with its stat fields. */
+function* groupStats(pgid: number): Generator<{ pid: string; fields: string[] }> {
   if (!existsSync("/proc/self/stat")) return;
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === pgid) yield fields;
+    const fields = statFields(`/proc/${pid}/stat`);
+    if (fields && Number(fields[2]) === pgid) yield { pid, fields };
   }
 }
 
@@ -122,32 +126,25 @@ function* groupStats(pgid: number): Generator<string[]> {
 // which some inits do seconds late or never; a zombie holds no port or memory, so it counts as gone.
 function hasLiveMember(pgid: number): boolean {
   if (!existsSync("/proc/self/stat")) return true;
-  for (const [state] of groupStats(pgid)) if (state !== "Z" && state !== "X") return true;
+  for (const { fields } of groupStats(pgid))
+    if (fields[0] !== "Z" && fields[0] !== "X") return true;
   return false;
 }
 
 /** True once every thread of every live member of a process group is stopped (SIGSTOP). */
 export function groupStopped(pgid: number): boolean {
   let members = 0;
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
+  for (const { pid, fields } of groupStats(pgid)) {
+    if (fields[0] === "Z" || fields[0] === "X") continue;
+    let tasks: string[];
     try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      tasks = readdirSync(`/proc/${pid}/task`);
     } catch {
-      continue;
+      continue; // it ended
     }
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(pgrp) !== pgid || state === "Z" || state === "X") continue;
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      let taskStat: string;
-      try {
-        taskStat = readFileSync(`/proc/${pid}/task/${task}/stat`, "utf8");
-      } catch {
-        continue; // the thread ended
-      }
-      const taskState = taskStat.slice(taskStat.lastIndexOf(")") + 2).split(" ")[0];
-      if (taskState !== "T" && taskState !== "t" && taskState !== "Z") return false;
+    for (const task of tasks) {
+      const state = statFields(`/proc/${pid}/task/${task}/stat`)?.[0];
+      if (state !== undefined && state !== "T" && state !== "t" && state !== "Z") return false;
     }
     members++;
   }
@@ -157,7 +154,7 @@ export function groupStopped(pgid: number): boolean {
 /** CPU time (user + system, in ms) used so far by the live members of a process group. */
 export function groupCpuMs(pgid: number): number {
   let ticks = 0;
-  for (const fields of groupStats(pgid)) ticks += Number(fields[11]) + Number(fields[12]);
+  for (const { fields } of groupStats(pgid)) ticks += Number(fields[11]) + Number(fields[12]);
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
