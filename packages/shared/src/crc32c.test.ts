@@ -21,7 +21,7 @@ test("crc32c matches the standard check value and the client's own implementatio
 });
 
 test("the Storage client's validator form agrees with the client's own", () => {
-  const data = Buffer.from("x".repeat(10_000) + "tail");
+  const data = Buffer.from(`${"x".repeat(10_000)}tail`);
   const ours = crc32cValidator();
   const client = new CRC32C();
   ours.update(data);

@@ -14,9 +14,14 @@ export function newBackupId(now: Date): string {
   return `${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Writes a backup record's versions and publishes a `realtime-updates` event for each. */
+/**
+ * Writes a backup record's versions and publishes a `realtime-updates` event for each. Events
+ * go out in the background (the record is what counts, and the export need not wait on
+ * Pub/Sub), in order per record: they share the record's ordering key; `settled` awaits them.
+ */
 export class BackupRecords {
   readonly #db: Firestore;
+  readonly #events: Promise<void>[] = [];
   readonly #publisher: Publisher;
   readonly #deadlineMs: number;
   readonly #logger: Logger;
@@ -34,7 +39,7 @@ export class BackupRecords {
     const written = await withDeadline("firestore.backups.create", this.#deadlineMs, () =>
       ref.create({ ...fields, created_at: Timestamp.now(), version: 1 }),
     );
-    await this.#publish(id, "create", 1, written.writeTime);
+    this.#events.push(this.#publish(id, "create", 1, written.writeTime));
     return written.writeTime;
   }
 
@@ -44,7 +49,12 @@ export class BackupRecords {
     const written = await withDeadline("firestore.backups.update", this.#deadlineMs, () =>
       ref.update({ ...fields, version: 2 }),
     );
-    await this.#publish(id, "update", 2, written.writeTime);
+    this.#events.push(this.#publish(id, "update", 2, written.writeTime));
+  }
+
+  /** Resolves once every event started so far was published (or its failure logged). */
+  async settled(): Promise<void> {
+    await Promise.all(this.#events);
   }
 
   async #publish(

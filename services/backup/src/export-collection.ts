@@ -8,6 +8,9 @@ import { encodeFields } from "./codec.ts";
 import { descendantsQuery, documentsAt } from "./descendants-query.ts";
 
 const chunkChars = 64 * 1024;
+// zlib's level 3 compresses NDJSON about as well as its default 6 (within a tenth) at about a
+// third of the CPU, which the export shares with Firestore on a small instance.
+const gzipLevel = 3;
 
 /** What one exported collection object holds, as the manifest records it. */
 export interface ExportedCollection {
@@ -73,6 +76,8 @@ export async function exportCollection(options: ExportOptions): Promise<Exported
     contentType: "application/gzip",
     metadata: { metadata: { collection } },
   });
-  await pipeline(lines, createGzip({ level: 6 }), measure, upload, { signal });
+  await pipeline(lines, createGzip({ level: gzipLevel }), measure, upload, {
+    signal,
+  });
   return { name: collection, object, documents, bytes, sha256: hash.digest("hex") };
 }

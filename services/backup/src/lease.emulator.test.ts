@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
+import { setTimeout } from "node:timers/promises";
 import { Timestamp } from "@google-cloud/firestore";
 import { closeServiceContext, defaultBucketNames } from "@syncstack/shared";
 import { resetFirestore, testProjectId } from "@syncstack/shared/testing";
@@ -64,6 +65,28 @@ describe("one backup at a time", () => {
     );
     assert.deepEqual([first.status, second?.status], ["completed", "skipped"]);
     assert.match(String(second?.reason), new RegExp(`backup ${first.id} is running`));
+    assert.equal((await db.doc(leasePath).get()).exists, false);
+  });
+
+  test("requests arriving together with no lease held start exactly one backup", async () => {
+    // The backup that wins holds its lease until the others have answered (or 5 s passed).
+    let skipped = 0;
+    let othersDone = () => {};
+    const others = new Promise<void>((resolve) => (othersDone = resolve));
+    const holding = {
+      ...deps,
+      afterCollection: () => Promise.race([others, setTimeout(5_000)]),
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        runBackup(holding, "automated").then((outcome) => {
+          if (outcome.status === "skipped" && ++skipped === 3) othersDone();
+          return outcome;
+        }),
+      ),
+    );
+    const statuses = outcomes.map((outcome) => outcome.status).sort();
+    assert.deepEqual(statuses, ["completed", "skipped", "skipped", "skipped"]);
     assert.equal((await db.doc(leasePath).get()).exists, false);
   });
 

@@ -9,9 +9,13 @@ export type LeaseGrant =
   | { acquired: true; expired: string | undefined }
   | { acquired: false; holder: string; expiresAt: Timestamp };
 
+const alreadyExists = 6;
+
 /**
  * Takes the lease for `holder` unless another holder's lease is still live; an expired one
- * is taken over and its holder returned as `expired` (that backup died mid-run).
+ * is taken over and its holder returned as `expired` (that backup died mid-run). With no
+ * lease document, one `create` (which fails if another instance created it first) takes it;
+ * only when one exists does a transaction read it and decide.
  */
 export async function acquireLease(
   db: Firestore,
@@ -20,6 +24,19 @@ export async function acquireLease(
   deadlineMs: number,
 ): Promise<LeaseGrant> {
   const ref = db.doc(leasePath);
+  const now = Timestamp.now();
+  try {
+    await withDeadline("firestore.lease.create", deadlineMs, () =>
+      ref.create({
+        holder,
+        acquired_at: now,
+        expires_at: Timestamp.fromMillis(now.toMillis() + leaseMs),
+      }),
+    );
+    return { acquired: true, expired: undefined };
+  } catch (error) {
+    if ((error as { code?: number }).code !== alreadyExists) throw error;
+  }
   return withDeadline("firestore.lease.acquire", deadlineMs, () =>
     db.runTransaction(async (transaction) => {
       const current = await transaction.get(ref);

@@ -51,9 +51,23 @@ export async function runBackup(
   type: "automated" | "manual",
   now = new Date(),
 ): Promise<BackupOutcome> {
-  const { db, config, logger } = deps;
   const id = newBackupId(now);
-  const records = new BackupRecords(db, deps.publisher, config.DEADLINE_MS, logger);
+  const records = new BackupRecords(deps.db, deps.publisher, deps.config.DEADLINE_MS, deps.logger);
+  try {
+    return await handle(deps, records, id, type, now);
+  } finally {
+    await records.settled();
+  }
+}
+
+async function handle(
+  deps: BackupDeps,
+  records: BackupRecords,
+  id: string,
+  type: "automated" | "manual",
+  now: Date,
+): Promise<BackupOutcome> {
+  const { db, config, logger } = deps;
   const read = await readBackupConfig(db, config.GOOGLE_CLOUD_PROJECT, config.DEADLINE_MS);
   if (read.state !== "enabled") {
     const status = read.state === "skip" ? "skipped" : "failed";

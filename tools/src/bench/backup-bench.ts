@@ -1,5 +1,5 @@
 import { type DocumentData, FieldPath, Firestore, Timestamp } from "@google-cloud/firestore";
-import { type Message, PubSub } from "@google-cloud/pubsub";
+import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
 import {
   backupRequested,
@@ -7,11 +7,11 @@ import {
   Publisher,
   provisionBuckets,
   provisionTopology,
-  type RealtimeUpdate,
   realtimeUpdates,
 } from "@syncstack/shared";
 import { resetFirestore } from "@syncstack/shared/testing";
 import { defaultBackupPageSize } from "../../../services/backup/src/config.ts";
+import { leasePath } from "../../../services/backup/src/lease.ts";
 import { restoreBackup } from "../../../services/backup/src/restore.ts";
 import { fmt, peakRssKiB } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
@@ -30,6 +30,8 @@ const payload = (n: number): DocumentData => ({
   updated_at: new Timestamp(1_700_000_000 + n, 123_000),
   meta: { author: `user${n % 100}`, tags: ["bench", "backup"] },
 });
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 interface Phase {
   seconds: number;
@@ -61,19 +63,16 @@ export async function benchBackup(env: {
     for (const size of sizes) {
       await resetFirestore(projectId, env.firestore);
       await resetFirestore(targetProject, env.firestore);
-      const write = await timed(size, () => seed(target, size));
       await seed(db, size);
-      await resetFirestore(targetProject, env.firestore);
-      const read = await timed(size, () => rawRead(db, size));
       const service = await startBenchService("backup", {
         GOOGLE_CLOUD_PROJECT: projectId,
         PUBSUB_EMULATOR_HOST: env.pubsub,
         FIRESTORE_EMULATOR_HOST: env.firestore,
         STORAGE_EMULATOR_HOST: env.storage,
       });
+      let records: ReturnType<typeof recordUpdates> | undefined;
+      const pairs: Pair[] = [];
       let backupId = "";
-      let records: Awaited<ReturnType<typeof recordUpdates>> | undefined;
-      let backup: Phase;
       let peakMiB: number;
       try {
         await provisionTopology(pubsub, [backupRequested, realtimeUpdates], {
@@ -86,24 +85,39 @@ export async function benchBackup(env: {
           storage_bucket: buckets.backups,
           retention_days: 30,
         });
-        const updates = await recordUpdates(pubsub, db, `bench-backup-records-${size}`);
+        const updates = recordUpdates(db);
         records = updates;
-        // The baseline's client is warm; so is the service: its channels open before timing.
-        const ready = await fetch(`${service.url}/readyz`);
-        if (!ready.ok) throw new Error(`backup service not ready: ${await ready.text()}`);
-        backup = await timed(size, async () => {
+        const backUp = async () => {
           await publisher.publish(backupRequested, {
             requested_at: new Date().toISOString(),
             type: "manual",
           });
           backupId = await updates.completed();
-        });
+        };
+        // A warm-up pair first, not counted: the first query of a shape is slow on the
+        // emulator's JVM, and a fresh process runs its first export unoptimised.
+        for (let round = -1; round < rounds; round++) {
+          const read = await timed(size, () => rawRead(db, size));
+          const backup = await timed(size, backUp);
+          // The request ends (lease released) a little after the record completes.
+          await leaseReleased(db);
+          if (round >= 0) pairs.push({ read, backup });
+          process.stderr.write(
+            `PEAK ${size} round ${round} ${peakRssKiB(service.process.pid) / 1024}\n`,
+          );
+        }
         peakMiB = peakRssKiB(service.process.pid) / 1_024;
       } finally {
-        await records?.close();
+        records?.close();
         await service.process.stop();
       }
+      pairs.sort((a, b) => ratioOf(a) - ratioOf(b));
+      const { read, backup } = pairs[Math.floor(pairs.length / 2)] as Pair;
+      const all = pairs.map((pair) => ratioOf(pair).toFixed(2)).join(", ");
       peaks.push(peakMiB);
+      // Restore's baseline runs just before it, both on a warm emulator, into an empty project.
+      const write = await timed(size, () => seed(target, size));
+      await resetFirestore(targetProject, env.firestore);
       const restore = await timed(size, async () => {
         const report = await restoreBackup({
           sourceDb: db,
@@ -118,17 +132,17 @@ export async function benchBackup(env: {
       const label = size.toLocaleString("en-US");
       rows.push(
         `| ${label} | raw paged read (${pageSize.toLocaleString("en-US")} a page) | ${fmt(read.perSecond)} | 1.00 | - |`,
-        `| ${label} | backup (request -> completed record) | ${fmt(backup.perSecond)} | ${(backup.perSecond / read.perSecond).toFixed(2)} | ${fmt(peakMiB)} |`,
+        `| ${label} | backup (request -> completed record) | ${fmt(backup.perSecond)} | ${rounds > 1 ? `${ratioOf({ read, backup }).toFixed(2)} (${all})` : ratioOf({ read, backup }).toFixed(2)} | ${fmt(peakMiB)} |`,
         `| ${label} | raw BulkWriter set(), throttling off | ${fmt(write.perSecond)} | 1.00 | - |`,
         `| ${label} | restore (verify + BulkWriter) | ${fmt(restore.perSecond)} | ${(restore.perSecond / write.perSecond).toFixed(2)} | - |`,
       );
       summary.push(
-        `${label}: backup / raw read ${(backup.perSecond / read.perSecond).toFixed(2)} (target >= 0.70), restore / raw BulkWriter ${(restore.perSecond / write.perSecond).toFixed(2)} (target >= 0.70)`,
+        `${label}: backup / raw read ${ratioOf({ read, backup }).toFixed(2)} (target >= 0.70), restore / raw BulkWriter ${(restore.perSecond / write.perSecond).toFixed(2)} (target >= 0.70)`,
       );
     }
     const growth = (peaks.at(-1) ?? 0) - (peaks[0] ?? 0);
     return [
-      `backup benchmark: documents of ~1 KiB in one collection, one run per size`,
+      `backup benchmark: documents of ~1 KiB in one collection; per size a warm-up pair, then ${rounds} paired rounds of raw read and backup, the median pair reported (all rounds' ratios in brackets)`,
       "",
       "| documents | phase | documents/s | vs baseline | backup service peak RSS MiB |",
       "| ---: | --- | ---: | ---: | ---: |",
@@ -142,6 +156,23 @@ export async function benchBackup(env: {
     await pubsub.close();
     await Promise.all([db.terminate(), target.terminate()]);
   }
+}
+
+/** One round: the raw read and the backup of the same collection, back to back. */
+interface Pair {
+  read: Phase;
+  backup: Phase;
+}
+
+const ratioOf = (pair: Pair) => pair.backup.perSecond / pair.read.perSecond;
+
+/** Waits until no backup holds the lease, so the next request is not skipped. */
+async function leaseReleased(db: Firestore): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (!(await db.doc(leasePath).get()).exists) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("the backup lease was not released");
 }
 
 async function seed(db: Firestore, size: number): Promise<void> {
@@ -170,36 +201,45 @@ async function rawRead(db: Firestore, size: number): Promise<void> {
 }
 
 /**
- * Resolves with the id of the backup record once it is completed (throws when it failed). The
- * service publishes an event for every change of the record, so noticing costs nothing:
- * polling would run queries on the emulator beside the export's.
+ * Resolves with the id of the next backup record to complete (throws when one failed or was
+ * skipped), told by a listener on the records: it notices the commit itself, where an event
+ * would add a Pub/Sub hop, and polling would run queries on the emulator beside the export's.
  */
-async function recordUpdates(pubsub: PubSub, db: Firestore, name: string) {
-  const [subscription] = await pubsub.topic(realtimeUpdates.name).createSubscription(name);
-  let updates = 0;
+function recordUpdates(db: Firestore) {
+  const ended = new Set<string>();
+  const outcomes: { id: string; status: unknown; reason: unknown }[] = [];
   let notify: (() => void) | undefined;
-  subscription.on("message", (message: Message) => {
-    message.ack();
-    const event = JSON.parse(message.data.toString()) as RealtimeUpdate;
-    if (event.collection !== "backups" || event.op !== "update") return;
-    updates++;
-    notify?.();
-  });
+  let failure: Error | undefined;
+  const unsubscribe = db.collection("backups").onSnapshot(
+    (snapshot) => {
+      for (const change of snapshot.docChanges()) {
+        const { id } = change.doc;
+        const status = change.doc.get("status");
+        if (status === "in_progress" || ended.has(id)) continue;
+        ended.add(id);
+        outcomes.push({ id, status, reason: change.doc.get("reason") });
+      }
+      notify?.();
+    },
+    (error) => {
+      failure = error;
+      notify?.();
+    },
+  );
   return {
     async completed(): Promise<string> {
-      for (let seen = 0; ; seen = updates) {
-        if (updates === seen) await new Promise<void>((resolve) => (notify = resolve));
-        const found = await db
-          .collection("backups")
-          .where("status", "in", ["completed", "failed"])
-          .get();
-        const record = found.docs[0];
-        if (record?.get("status") === "failed")
-          throw new Error(`backup failed: ${record.get("reason")}`);
-        if (record) return record.id;
+      for (;;) {
+        if (failure) throw failure;
+        const outcome = outcomes.shift();
+        if (!outcome) {
+          await new Promise<void>((resolve) => (notify = resolve));
+          continue;
+        }
+        if (outcome.status === "completed") return outcome.id;
+        throw new Error(`backup ${outcome.id} ${outcome.status}: ${outcome.reason}`);
       }
     },
-    close: () => subscription.close(),
+    close: unsubscribe,
   };
 }
 
