@@ -13,6 +13,7 @@ ENV npm_config_manage_package_manager_versions=false CI=true
 WORKDIR /src
 # Dependencies first, from the lockfile alone, so a source change reuses this layer.
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY patches ./patches
 RUN pnpm fetch
 COPY . .
 RUN pnpm install --offline --frozen-lockfile

@@ -50,7 +50,10 @@ export function createServiceContext<C extends BaseConfig>(
     name,
     config,
     logger,
-    publisher: new Publisher(clients.pubsub, { deadlineMs: config.DEADLINE_MS }),
+    publisher: new Publisher(clients.pubsub, {
+      deadlineMs: config.DEADLINE_MS,
+      maxBatchMilliseconds: config.PUBLISH_BATCH_MS,
+    }),
     attempts: new AttemptTracker(),
   };
 }

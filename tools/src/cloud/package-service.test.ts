@@ -32,6 +32,9 @@ test("a packaged service runs alone with production dependencies, answers /healt
   for (const dev of ["typescript", "@types/node", "@types/express"]) {
     assert.ok(!existsSync(join(dir, "node_modules", dev)), `no dev dependency ${dev}`);
   }
+  // The project's patches (patches/, pnpm-workspace.yaml's patchedDependencies) ship too.
+  const firestoreUtil = join(dir, "node_modules/@google-cloud/firestore/build/src/util.js");
+  assert.match(await readFile(firestoreUtil, "utf8"), /function gaxFallback\(\)/);
   const port = await freePort();
   const child = spawn(process.execPath, ["dist/main.js"], {
     cwd: dir,
