@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { CRC32C } from "@google-cloud/storage";
 import { Crc32c, crc32cValidator } from "./crc32c.ts";
@@ -18,6 +19,18 @@ test("crc32c matches the standard check value and the client's own implementatio
   client.update(Buffer.from(text));
   assert.equal(digest(text), client.toString());
   assert.equal(digest(text.slice(0, 7), text.slice(7, 30), text.slice(30)), client.toString());
+});
+
+test("chunked updates of a large random buffer agree with the client's implementation", () => {
+  const data = randomBytes(3 * 1_048_576 + 7);
+  const client = new CRC32C();
+  client.update(data);
+  const ours = new Crc32c();
+  for (let at = 0; at < data.length; at += 65_537) ours.update(data.subarray(at, at + 65_537));
+  assert.equal(ours.digest(), client.toString());
+  const view = new Crc32c();
+  view.update(new Uint8Array(data.buffer, data.byteOffset, data.length));
+  assert.equal(view.digest(), client.toString());
 });
 
 test("the Storage client's validator form agrees with the client's own", () => {
