@@ -21,8 +21,6 @@ export const baseEnvSchema = z.object({
   /** How long SIGTERM waits for in-flight requests (Cloud Run gives 10 s). */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(8_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
-  /** How long a published message may wait for others to share its publish request. */
-  PUBLISH_BATCH_MS: z.coerce.number().int().min(0).max(1_000).default(5),
   /**
    * Set (as the Firebase Admin SDK reads it) when ID tokens come from the Firebase Auth
    * emulator: unsigned tokens are then accepted. Refused on Cloud Run.

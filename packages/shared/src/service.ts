@@ -50,10 +50,7 @@ export function createServiceContext<C extends BaseConfig>(
     name,
     config,
     logger,
-    publisher: new Publisher(clients.pubsub, {
-      deadlineMs: config.DEADLINE_MS,
-      maxBatchMilliseconds: config.PUBLISH_BATCH_MS,
-    }),
+    publisher: new Publisher(clients.pubsub, { deadlineMs: config.DEADLINE_MS }),
     attempts: new AttemptTracker(),
   };
 }

@@ -11,7 +11,8 @@ interface Pending {
 export interface KeyedBatcherOptions {
   deadlineMs: number;
   maxMessages?: number;
-  maxMilliseconds?: number;
+  /** Publish requests in flight at once per topic; messages arriving meanwhile share the next. */
+  maxInFlight?: number;
 }
 
 /**
@@ -20,6 +21,13 @@ export interface KeyedBatcherOptions {
  * means one request per message. Here a request holds many keys; order within a key is kept
  * because a key is never in two requests at once, and a failed request fails the messages of
  * its keys that wait behind it, so nothing of that key is published out of order.
+ *
+ * Batches form from load, not from a timer (as group commit does): a message goes out at the
+ * end of the event-loop turn it was queued in, together with whatever else was queued in that
+ * turn, unless `maxInFlight` requests of its topic are in flight; then it waits for one of them
+ * to finish and goes out with everything that queued meanwhile. An idle publisher adds no
+ * wait, a busy one sends few, large requests. A batching window would add its length to every
+ * publish, which a request that answers after its event was published pays in full.
  */
 export class KeyedBatcher {
   readonly #pubsub: PubSub;
@@ -29,12 +37,13 @@ export class KeyedBatcher {
   readonly #queues = new Map<string, Pending[]>();
   readonly #busyKeys = new Map<string, Set<string>>();
   readonly #inFlight = new Set<Promise<void>>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #requests = new Map<string, number>();
+  #scheduled = false;
 
   constructor(pubsub: PubSub, options: KeyedBatcherOptions) {
     this.#pubsub = pubsub;
     this.#projectId = pubsub.projectId;
-    this.#options = { maxMessages: 500, maxMilliseconds: 5, ...options };
+    this.#options = { maxMessages: 500, maxInFlight: 2, ...options };
   }
 
   /** Queues one message; resolves with its id once the request holding it succeeded. */
@@ -49,7 +58,10 @@ export class KeyedBatcher {
       queue.push({ data, attributes, orderingKey, resolve, reject });
       this.#queues.set(topic, queue);
       if (queue.length >= this.#options.maxMessages) this.#flushTopic(topic);
-      else this.#timer ??= setTimeout(() => this.#flushAll(), this.#options.maxMilliseconds);
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flushAll());
+      }
     });
   }
 
@@ -80,12 +92,13 @@ export class KeyedBatcher {
   }
 
   #flushAll(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#scheduled = false;
     for (const topic of this.#queues.keys()) this.#flushTopic(topic);
   }
 
   #flushTopic(topic: string): void {
+    const requests = this.#requests.get(topic) ?? 0;
+    if (requests >= this.#options.maxInFlight) return; // the end of one sends the rest
     const queue = this.#queues.get(topic) ?? [];
     const busy = this.#busyKeys.get(topic) ?? new Set<string>();
     this.#busyKeys.set(topic, busy);
@@ -106,7 +119,9 @@ export class KeyedBatcher {
     this.#queues.set(topic, waiting);
     if (batch.length === 0) return;
     for (const key of taken) busy.add(key);
+    this.#requests.set(topic, requests + 1);
     const work = this.#send(topic, batch).finally(() => {
+      this.#requests.set(topic, (this.#requests.get(topic) ?? 1) - 1);
       for (const key of taken) busy.delete(key);
       if ((this.#queues.get(topic)?.length ?? 0) > 0) this.#flushTopic(topic);
     });

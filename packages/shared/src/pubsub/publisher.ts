@@ -10,7 +10,7 @@ import { KeyedBatcher } from "./keyed-batcher.ts";
 export interface PublisherOptions {
   /** Deadline of one publish, batching window included. */
   deadlineMs: number;
-  /** Pub/Sub client batching: how long a message may wait for others to share a request. */
+  /** Messages without an ordering key: how long one may wait for others to share a request. */
   maxBatchMilliseconds?: number;
 }
 
@@ -31,10 +31,7 @@ export class Publisher {
   constructor(pubsub: PubSub, options: PublisherOptions) {
     this.#pubsub = pubsub;
     this.#options = options;
-    this.#keyed = new KeyedBatcher(pubsub, {
-      deadlineMs: options.deadlineMs,
-      maxMilliseconds: options.maxBatchMilliseconds ?? 5,
-    });
+    this.#keyed = new KeyedBatcher(pubsub, { deadlineMs: options.deadlineMs });
   }
 
   /**
