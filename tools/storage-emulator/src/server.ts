@@ -85,6 +85,9 @@ export async function startStorageEmulator(
     inFlight.add(handling);
     void handling.finally(() => inFlight.delete(handling));
   });
+  // Cloud Storage does not cut off a request that is still streaming an upload; Node's server
+  // would after 300 s (its default requestTimeout), failing a long simple upload.
+  server.requestTimeout = 0;
   server.listen(options.port, host);
   await once(server, "listening");
   const address = server.address();
