@@ -85,33 +85,13 @@ test("backup killed midway: marked failed when the next backup runs, which compl
     storage_bucket: chaos.stack.file.buckets.backups,
     retention_days: 7,
   });
-  await chaos.publisher.publish(backupRequested, {
-    requested_at: new Date().toISOString(),
-    type: "manual",
-  });
-  const running = await waitFor(
-    "a backup in progress",
-    async () => {
-      const found = await chaos.db.collection("backups").where("status", "==", "in_progress").get();
-      return found.docs[0]?.id;
-    },
-    30_000,
-  );
+  await requestBackup();
+  const running = (await backupWithStatus("in_progress", 30_000)).id;
   await crash("backup");
   // The lease of the killed run expires (5 s here); the next request takes it over.
   await new Promise((resolve) => setTimeout(resolve, 6_000));
-  await chaos.publisher.publish(backupRequested, {
-    requested_at: new Date().toISOString(),
-    type: "manual",
-  });
-  const completed = await waitFor(
-    "a completed backup",
-    async () => {
-      const found = await chaos.db.collection("backups").where("status", "==", "completed").get();
-      return found.docs[0];
-    },
-    60_000,
-  );
+  await requestBackup();
+  const completed = await backupWithStatus("completed", 60_000);
   assert.equal(completed.get("document_count"), 6_000);
   const killed = await waitFor(
     "the killed backup to be settled",
@@ -143,3 +123,22 @@ test("analytics killed during a stats tick: the tick is aggregated once after re
   assert.equal(history.size, 1, "one history record for one tick, however often delivered");
   await report("kill-analytics-tick", { ticks: 1, history: history.size });
 });
+
+function requestBackup(): Promise<string> {
+  return chaos.publisher.publish(backupRequested, {
+    requested_at: new Date().toISOString(),
+    type: "manual",
+  });
+}
+
+/** The first backup record found with `status`, waiting up to `timeoutMs` for one. */
+function backupWithStatus(status: string, timeoutMs: number) {
+  return waitFor(
+    `a backup ${status}`,
+    async () => {
+      const found = await chaos.db.collection("backups").where("status", "==", status).get();
+      return found.docs[0];
+    },
+    timeoutMs,
+  );
+}
