@@ -11,7 +11,10 @@ export class Crc32c {
   #crc = 0;
 
   update(bytes: Uint8Array): void {
-    this.#crc = crc32c(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes), this.#crc);
+    const view = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#crc = crc32c(view, this.#crc);
   }
 
   /** Base64 of the big-endian checksum, the form of `crc32c` in resources and `x-goog-hash`. */

@@ -49,6 +49,11 @@ export function isRetryable(error: unknown): boolean {
   return error instanceof AppError ? error.retryable : true;
 }
 
+/** True for the gRPC ALREADY_EXISTS a Firestore `create` or a Pub/Sub resource creation fails with. */
+export function isAlreadyExists(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 6;
+}
+
 /** A short description of an error for logs, following the cause chain. */
 export function describeError(error: unknown): string {
   const parts: string[] = [];

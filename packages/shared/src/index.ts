@@ -20,7 +20,14 @@ export {
 } from "./config.ts";
 export { Crc32c, crc32cValidator } from "./crc32c.ts";
 export { withDeadline } from "./deadline.ts";
-export { AppError, describeError, type ErrorCode, errorStatus, isRetryable } from "./errors.ts";
+export {
+  AppError,
+  describeError,
+  type ErrorCode,
+  errorStatus,
+  isAlreadyExists,
+  isRetryable,
+} from "./errors.ts";
 export { firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "./firestore-ids.ts";
 export { type AppOptions, createApp, type ReadinessCheck } from "./http/app.ts";
 export { type ServeOptions, type Serving, serve } from "./http/serve.ts";

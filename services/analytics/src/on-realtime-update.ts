@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { FieldValue, type Firestore, Timestamp } from "@google-cloud/firestore";
 import {
   consumer,
+  isAlreadyExists,
   processedMessagesCollection,
   type RealtimeUpdate,
   realtimeUpdates,
@@ -10,7 +11,6 @@ import {
 import { type ActivityDelta, activityDeltasCollection } from "./collections.ts";
 import type { PendingDelta } from "./fold-deltas.ts";
 
-const ALREADY_EXISTS = 6;
 const recordRetentionMs = 7 * 24 * 3_600_000;
 
 /** Takes committed deltas to fold into their users' records. */
@@ -71,7 +71,7 @@ export function onRealtimeUpdate(db: Firestore, sink: DeltaSink, deadlineMs: num
     try {
       await withDeadline("firestore.commit activity", deadlineMs, () => batch.commit());
     } catch (error) {
-      if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
+      if (!isAlreadyExists(error)) throw error;
       logger.debug("event already applied", { eventId: id });
     }
     // Also after a duplicate: a first attempt that committed after its deadline left its

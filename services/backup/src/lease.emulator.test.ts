@@ -75,7 +75,7 @@ describe("one backup at a time", () => {
     const others = new Promise<void>((resolve) => (othersDone = resolve));
     const holding = {
       ...deps,
-      afterCollection: () => Promise.race([others, setTimeout(5_000)]),
+      afterCollection: () => Promise.race([others, setTimeout(5_000, undefined, { ref: false })]),
     };
     const outcomes = await Promise.all(
       Array.from({ length: 4 }, () =>

@@ -1,5 +1,5 @@
 import { type Firestore, Timestamp } from "@google-cloud/firestore";
-import { withDeadline } from "@syncstack/shared";
+import { isAlreadyExists, withDeadline } from "@syncstack/shared";
 
 /** The lease document: at most one backup runs at a time across all instances. */
 export const leasePath = "_locks/backup";
@@ -8,8 +8,6 @@ export const leasePath = "_locks/backup";
 export type LeaseGrant =
   | { acquired: true; expired: string | undefined }
   | { acquired: false; holder: string; expiresAt: Timestamp };
-
-const alreadyExists = 6;
 
 /**
  * Takes the lease for `holder` unless another holder's lease is still live; an expired one
@@ -35,7 +33,7 @@ export async function acquireLease(
     );
     return { acquired: true, expired: undefined };
   } catch (error) {
-    if ((error as { code?: number }).code !== alreadyExists) throw error;
+    if (!isAlreadyExists(error)) throw error;
   }
   return withDeadline("firestore.lease.acquire", deadlineMs, () =>
     db.runTransaction(async (transaction) => {

@@ -102,9 +102,6 @@ export async function benchBackup(env: {
           // The request ends (lease released) a little after the record completes.
           await leaseReleased(db);
           if (round >= 0) pairs.push({ read, backup });
-          process.stderr.write(
-            `PEAK ${size} round ${round} ${peakRssKiB(service.process.pid) / 1024}\n`,
-          );
         }
         peakMiB = peakRssKiB(service.process.pid) / 1_024;
       } finally {

@@ -1,4 +1,5 @@
 import type { PubSub } from "@google-cloud/pubsub";
+import { isAlreadyExists } from "../errors.ts";
 import {
   deadLetterSubscriptionName,
   deadLetterTopicName,
@@ -7,8 +8,6 @@ import {
   subscriptionName,
   type TopicSpec,
 } from "../topics/topic.ts";
-
-const ALREADY_EXISTS = 6;
 
 export interface ProvisionOptions {
   /** Base URL of each service, for push endpoints; a service without one gets no push subscriptions. */
@@ -76,7 +75,7 @@ async function ignoreExists(creation: Promise<unknown>): Promise<boolean> {
     await creation;
     return true;
   } catch (error) {
-    if ((error as { code?: number }).code === ALREADY_EXISTS) return false;
+    if (isAlreadyExists(error)) return false;
     throw error;
   }
 }

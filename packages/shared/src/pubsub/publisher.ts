@@ -7,11 +7,12 @@ import { tracer } from "../telemetry.ts";
 import { schemaVersionAttribute, type TopicSpec } from "../topics/topic.ts";
 import { KeyedBatcher } from "./keyed-batcher.ts";
 
+/** Messages without an ordering key may wait this long for others to share their request. */
+const unkeyedBatchMs = 5;
+
 export interface PublisherOptions {
   /** Deadline of one publish, batching window included. */
   deadlineMs: number;
-  /** Messages without an ordering key: how long one may wait for others to share a request. */
-  maxBatchMilliseconds?: number;
 }
 
 export interface PublishOptions {
@@ -115,7 +116,7 @@ export class Publisher {
     let topic = this.#topics.get(name);
     if (!topic) {
       topic = this.#pubsub.topic(name, {
-        batching: { maxMessages: 100, maxMilliseconds: this.#options.maxBatchMilliseconds ?? 5 },
+        batching: { maxMessages: 100, maxMilliseconds: unkeyedBatchMs },
       });
       this.#topics.set(name, topic);
     }
