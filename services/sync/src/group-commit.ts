@@ -1,20 +1,35 @@
-import type { Firestore, Timestamp, WriteBatch } from "@google-cloud/firestore";
+import type { DocumentReference, Firestore, Timestamp, WriteBatch } from "@google-cloud/firestore";
 import { withDeadline } from "@syncstack/shared";
+import type { Outbox, PendingEvent } from "./outbox.ts";
 
 /** Firestore codes that mean a precondition of one write in the batch did not hold. */
 export const conflictCodes: ReadonlySet<number> = new Set([5, 6, 9]);
+
+/** A change's commit: when, and the outbox entry holding its event. */
+export interface Committed {
+  writeTime: Timestamp;
+  entry: DocumentReference;
+}
 
 interface Item {
   path: string;
   writes: number;
   add: (batch: WriteBatch) => void;
-  resolve: (writeTime: Timestamp) => void;
+  event: PendingEvent;
+  resolve: (committed: Committed) => void;
   reject: (error: unknown) => void;
 }
 
 export interface GroupCommitOptions {
   deadlineMs: number;
-  /** Commits in flight at once; changes arriving meanwhile share the next commit. */
+  /** Each commit writes one entry with the events of its changes here. */
+  outbox: Pick<Outbox, "add">;
+  /**
+   * Commits in flight at once; changes arriving meanwhile share the next commit. One (the
+   * default) makes the fewest, largest commits: measured against the emulator, 4 in flight
+   * made groups of ~4 changes and cost ~20% more CPU per change than 1 (groups of ~11 at 32
+   * clients), with a request waiting at most for the commit in flight and its own.
+   */
   maxInFlight?: number;
   /** Firestore takes at most 500 writes in one commit. */
   maxWrites?: number;
@@ -23,12 +38,14 @@ export interface GroupCommitOptions {
 /**
  * Commits the write batches of concurrent requests together: while commits are in flight,
  * new ones queue and go out as one commit, so a busy instance pays the commit's fixed cost
- * once per group instead of once per request, and an idle one adds no wait. A group never
+ * once per group instead of once per request, and an idle one adds no wait. The commit also
+ * writes one outbox entry holding the events of all its changes. A group never
  * holds two writes to one document. A batch is atomic, so when one change's precondition
  * fails the group is retried change by change and only that change sees the conflict.
  */
 export class GroupCommit {
   readonly #db: Firestore;
+  readonly #outbox: Pick<Outbox, "add">;
   readonly #deadlineMs: number;
   readonly #maxInFlight: number;
   readonly #maxWrites: number;
@@ -37,15 +54,24 @@ export class GroupCommit {
 
   constructor(db: Firestore, options: GroupCommitOptions) {
     this.#db = db;
+    this.#outbox = options.outbox;
     this.#deadlineMs = options.deadlineMs;
-    this.#maxInFlight = options.maxInFlight ?? 4;
+    this.#maxInFlight = options.maxInFlight ?? 1;
     this.#maxWrites = options.maxWrites ?? 500;
   }
 
-  /** Commits `writes` writes that `add` puts in a batch; resolves with the commit time. */
-  commit(path: string, writes: number, add: (batch: WriteBatch) => void): Promise<Timestamp> {
+  /**
+   * Commits `writes` writes that `add` puts in a batch, with `event` in the outbox; resolves
+   * with the commit time and the outbox entry.
+   */
+  commit(
+    path: string,
+    writes: number,
+    add: (batch: WriteBatch) => void,
+    event: PendingEvent,
+  ): Promise<Committed> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ path, writes, add, resolve, reject });
+      this.#queue.push({ path, writes, add, event, resolve, reject });
       this.#pump();
     });
   }
@@ -65,7 +91,7 @@ export class GroupCommit {
     const group: Item[] = [];
     const paths = new Set<string>();
     const rest: Item[] = [];
-    let writes = 0;
+    let writes = 1; // the outbox entry
     for (const item of this.#queue) {
       const fits = writes + item.writes <= this.#maxWrites && !paths.has(item.path);
       if (fits || group.length === 0) {
@@ -82,8 +108,8 @@ export class GroupCommit {
 
   async #run(group: Item[]): Promise<void> {
     try {
-      const writeTime = await this.#commitBatch(group);
-      for (const item of group) item.resolve(writeTime);
+      const committed = await this.#commitBatch(group);
+      for (const item of group) item.resolve(committed);
     } catch (error) {
       const code = (error as { code?: number }).code;
       if (group.length === 1 || code === undefined || !conflictCodes.has(code)) {
@@ -102,13 +128,17 @@ export class GroupCommit {
     }
   }
 
-  async #commitBatch(items: Item[]): Promise<Timestamp> {
+  async #commitBatch(items: Item[]): Promise<Committed> {
     const batch = this.#db.batch();
     for (const item of items) item.add(batch);
+    const entry = this.#outbox.add(
+      batch,
+      items.map((item) => item.event),
+    );
     const [first] = await withDeadline("firestore.commit sync", this.#deadlineMs, () =>
       batch.commit(),
     );
     if (!first) throw new Error("a commit returned no write results");
-    return first.writeTime;
+    return { writeTime: first.writeTime, entry };
   }
 }

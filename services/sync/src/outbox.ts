@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   type DocumentReference,
   FieldValue,
@@ -26,6 +25,10 @@ export interface OutboxOptions {
   sweepAgeMs: number;
   /** How long published entries wait to be deleted together in one commit. */
   flushDelayMs?: number;
+  /** How long an event may wait for others to share its publish request. */
+  publishWaitMs?: number;
+  /** Events being published beyond which a request waits for its own event to be published. */
+  maxBacklog?: number;
 }
 
 /** The key that orders a document's events. */
@@ -33,21 +36,36 @@ export function orderingKeyOf(event: { collection: string; document: string }): 
   return `${event.collection}/${event.document}`;
 }
 
+/** A committed event as publishing needs it: where it is kept, and its commit time. */
+interface Committed {
+  entry: DocumentReference;
+  event: PendingEvent;
+  committedAt: Timestamp;
+}
+
 /**
- * The transactional outbox of `realtime-updates`: an entry is committed in the same write
- * batch as its document, published right after the commit, and then deleted in batched
- * commits: deletion marks it published and keeps the outbox small. The sweeper publishes what
- * a crash or a Pub/Sub outage left behind, oldest first, one document's events in order.
- * Publishing can repeat an event (a crash before the deletion); consumers deduplicate by
- * (collection, document, version).
+ * The transactional outbox of `realtime-updates`. A commit that writes documents also writes
+ * one entry holding the events of all of them (a group commit holds many changes: one entry,
+ * not one per change, costs the database a fraction of the writes and index entries). The
+ * events are published right after the commit; once all of an entry's are, it is deleted in
+ * a batched commit: deletion marks it published and keeps the outbox small.
+ *
+ * A document whose live publish failed is blocked: its later events are not published live
+ * (they would overtake it) but kept in order in memory, and the sweeper publishes them. The
+ * sweeper also publishes the events of entries older than the sweep age, which a crash or a
+ * Pub/Sub outage left behind, oldest first and in order per document. Publishing can repeat
+ * an event (a crash before the deletion); consumers deduplicate by (collection, document,
+ * version).
  */
 export class Outbox {
   readonly #db: Firestore;
   readonly #publisher: Publisher;
   readonly #logger: Logger;
   readonly #options: OutboxOptions;
-  /** Documents whose live publish failed: their later events wait for the sweeper, to stay in order. */
-  readonly #blocked = new Set<string>();
+  /** Per blocked document, its events waiting for the sweeper, oldest first. */
+  readonly #blocked = new Map<string, Committed[]>();
+  /** Events of an entry not yet published; the entry is deleted when none are left. */
+  readonly #unpublished = new WeakMap<DocumentReference, number>();
   readonly #published: DocumentReference[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #flushTimer: NodeJS.Timeout | undefined;
@@ -59,39 +77,55 @@ export class Outbox {
     this.#options = options;
   }
 
-  /** Where the entry for `event` is kept; the id orders a document's entries by version. */
-  entryRef(event: PendingEvent): DocumentReference {
-    const id = createHash("sha256")
-      .update(`${event.collection}\u0000${event.document}`)
-      .digest("hex");
-    return this.#db
-      .collection(outboxCollection)
-      .doc(`${id.slice(0, 40)}-${String(event.version).padStart(12, "0")}`);
-  }
-
-  /** Adds the entry for `event` to the batch that writes its document. */
-  add(batch: WriteBatch, ref: DocumentReference, event: PendingEvent): void {
-    batch.create(ref, {
-      // One string field, not a map: the emulator (and Firestore) index every map field.
-      event: JSON.stringify(event),
-      ordering_key: orderingKeyOf(event),
+  /** Adds one entry holding `events` to the batch that writes their documents; returns it. */
+  add(batch: WriteBatch, events: readonly PendingEvent[]): DocumentReference {
+    const entry = this.#db.collection(outboxCollection).doc();
+    batch.create(entry, {
+      // One string field, not an array of maps: the database indexes every field and element.
+      events: JSON.stringify(events),
       created_at: FieldValue.serverTimestamp(),
     });
+    this.#unpublished.set(entry, events.length);
+    return entry;
   }
 
   /**
-   * Publishes a committed entry; never rejects: a failure leaves it to the sweeper. The
-   * request waits for it, which keeps the event backlog bounded under load.
+   * Hands a committed event to publishing. Resolves at once, the event being safe in the
+   * outbox, so its request need not wait while events gather into a shared publish request;
+   * when `maxBacklog` events are already being published it resolves once this one is, which
+   * keeps the backlog bounded under load.
    */
-  published(ref: DocumentReference, event: PendingEvent, committedAt: Timestamp): Promise<void> {
+  afterCommit(
+    entry: DocumentReference,
+    event: PendingEvent,
+    committedAt: Timestamp,
+  ): Promise<void> {
+    const work = this.published(entry, event, committedAt);
+    return this.#inFlight.size > (this.#options.maxBacklog ?? 1_000) ? work : Promise.resolve();
+  }
+
+  /** Publishes a committed event; never rejects: a failure leaves it to the sweeper. */
+  published(entry: DocumentReference, event: PendingEvent, committedAt: Timestamp): Promise<void> {
     const key = orderingKeyOf(event);
-    if (this.#blocked.has(key)) return Promise.resolve();
+    const waiting = this.#blocked.get(key);
+    if (waiting) {
+      waiting.push({ entry, event, committedAt });
+      return Promise.resolve();
+    }
     const work = this.#publisher
-      .publish(realtimeUpdates, { ...event, timestamp: committedAt.toDate().toISOString() })
+      .publish(
+        realtimeUpdates,
+        { ...event, timestamp: committedAt.toDate().toISOString() },
+        { maxWaitMs: this.#options.publishWaitMs ?? 25 },
+      )
       .then(
-        () => this.#donePublishing(ref),
+        () => this.#donePublishing(entry),
         (error: unknown) => {
-          this.#blocked.add(key);
+          // Events of the key published after this one fail too (the batcher keeps order).
+          const blocked = this.#blocked.get(key) ?? [];
+          blocked.push({ entry, event, committedAt });
+          blocked.sort((a, b) => a.event.version - b.event.version);
+          this.#blocked.set(key, blocked);
           this.#logger.warn("publishing an event failed; the sweeper will retry it", {
             error,
             key,
@@ -104,71 +138,80 @@ export class Outbox {
   }
 
   /**
-   * Publishes unpublished entries older than the sweep age, and every pending entry of a
-   * document whose live publish failed, oldest first and in order per document.
-   * Returns how many it published.
+   * Publishes the events of entries older than the sweep age, and the events of documents
+   * whose live publish failed, oldest first and in order per document. Returns how many it
+   * published.
    */
   async sweep(): Promise<number> {
-    const outbox = this.#db.collection(outboxCollection);
     const cutoff = Timestamp.fromMillis(Date.now() - this.#options.sweepAgeMs);
     const stale = await withDeadline("firestore.outbox.sweep", this.#options.deadlineMs, () =>
-      outbox.where("created_at", "<=", cutoff).orderBy("created_at").limit(500).get(),
+      this.#db
+        .collection(outboxCollection)
+        .where("created_at", "<=", cutoff)
+        .orderBy("created_at")
+        .limit(500)
+        .get(),
     );
-    const blocked = [...this.#blocked];
-    const perKey = await Promise.all(
-      blocked.map((key) =>
-        withDeadline("firestore.outbox.sweep", this.#options.deadlineMs, () =>
-          outbox.where("ordering_key", "==", key).orderBy("created_at").get(),
-        ),
-      ),
-    );
-    const byKey = new Map<
-      string,
-      { ref: DocumentReference; event: PendingEvent; createdAt: Timestamp }[]
-    >();
-    const seen = new Set<string>();
-    for (const snapshot of [stale, ...perKey].flatMap((query) => query.docs)) {
-      if (seen.has(snapshot.id)) continue;
-      seen.add(snapshot.id);
-      const key = snapshot.get("ordering_key") as string;
-      const entries = byKey.get(key) ?? [];
-      // The entry's commit time is its write's commit time: the event's timestamp, as when published live.
-      const createdAt = snapshot.createTime ?? (snapshot.get("created_at") as Timestamp);
-      entries.push({
-        ref: snapshot.ref,
-        event: JSON.parse(snapshot.get("event") as string) as PendingEvent,
-        createdAt,
-      });
-      byKey.set(key, entries);
+    const byKey = new Map<string, Committed[]>();
+    /** Events of each stale entry this sweep has yet to publish. */
+    const left = new Map<string, number>();
+    for (const snapshot of stale.docs) {
+      // The entry's commit time is its events' commit time: their timestamp, as when published live.
+      const committedAt = snapshot.createTime ?? (snapshot.get("created_at") as Timestamp);
+      const events = JSON.parse(snapshot.get("events") as string) as PendingEvent[];
+      left.set(snapshot.ref.path, events.length);
+      for (const event of events) {
+        const key = orderingKeyOf(event);
+        const items = byKey.get(key) ?? [];
+        items.push({ entry: snapshot.ref, event, committedAt });
+        byKey.set(key, items);
+      }
+    }
+    const blockedKeys = [...this.#blocked.keys()];
+    for (const key of blockedKeys) {
+      const pending = byKey.get(key) ?? [];
+      for (const item of this.#blocked.get(key) ?? []) {
+        const known = pending.some(
+          (p) => p.entry.path === item.entry.path && p.event.version === item.event.version,
+        );
+        if (!known) pending.push(item);
+      }
+      byKey.set(key, pending);
     }
     let count = 0;
     await Promise.all(
-      [...byKey].map(async ([key, entries]) => {
-        entries.sort(
+      [...byKey].map(async ([key, items]) => {
+        items.sort(
           (a, b) =>
-            a.createdAt.toMillis() - b.createdAt.toMillis() || a.event.version - b.event.version,
+            a.committedAt.toMillis() - b.committedAt.toMillis() ||
+            a.event.version - b.event.version,
         );
-        for (const entry of entries) {
+        for (const item of items) {
           try {
             await this.#publisher.publish(realtimeUpdates, {
-              ...entry.event,
-              timestamp: entry.createdAt.toDate().toISOString(),
+              ...item.event,
+              timestamp: item.committedAt.toDate().toISOString(),
             });
           } catch (error) {
             this.#logger.warn("sweeper could not publish; will retry", { error, key });
             return;
           }
-          this.#donePublishing(entry.ref);
           count++;
+          const remaining = left.get(item.entry.path);
+          if (remaining === undefined) this.#donePublishing(item.entry);
+          else if (remaining > 1) left.set(item.entry.path, remaining - 1);
+          else {
+            left.delete(item.entry.path);
+            this.#deleteLater(item.entry);
+          }
         }
-        if (blocked.includes(key)) this.#blocked.delete(key);
+        if (blockedKeys.includes(key)) this.#blocked.delete(key);
       }),
     );
     if (count > 0) this.#logger.info("sweeper published events", { count });
     await this.flushPublished();
     return count;
   }
-
   /** Sweeps now and then every `intervalMs`; returns a function that stops and drains. */
   start(intervalMs: number): () => Promise<void> {
     let running: Promise<unknown> = this.sweep().catch((error: unknown) =>
@@ -200,7 +243,8 @@ export class Outbox {
     while (this.#published.length > 0) {
       const refs = this.#published.splice(0, 500);
       const batch = this.#db.batch();
-      for (const ref of refs) batch.delete(ref);
+      // An entry can be done twice (the sweeper and a late live publish): one delete each.
+      for (const path of new Set(refs.map((ref) => ref.path))) batch.delete(this.#db.doc(path));
       try {
         await withDeadline("firestore.outbox.delete", this.#options.deadlineMs, () =>
           batch.commit(),
@@ -215,7 +259,15 @@ export class Outbox {
     }
   }
 
-  #donePublishing(ref: DocumentReference): void {
+  /** Counts one of the entry's events published; the last one queues the entry's deletion. */
+  #donePublishing(entry: DocumentReference): void {
+    const remaining = (this.#unpublished.get(entry) ?? 1) - 1;
+    if (remaining > 0) this.#unpublished.set(entry, remaining);
+    else this.#deleteLater(entry);
+  }
+
+  #deleteLater(ref: DocumentReference): void {
+    this.#unpublished.delete(ref);
     this.#published.push(ref);
     if (this.#published.length >= 500) void this.flushPublished();
     else

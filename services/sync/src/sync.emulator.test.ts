@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
-import type { Timestamp } from "@google-cloud/firestore";
+import { Timestamp } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
 import {
   closeServiceContext,
@@ -25,7 +25,7 @@ import {
 } from "@syncstack/shared/testing";
 import { syncService } from "./app.ts";
 import { syncEnvSchema } from "./config.ts";
-import { outboxCollection } from "./outbox.ts";
+import { Outbox, outboxCollection, type PendingEvent } from "./outbox.ts";
 
 const projectId = testProjectId();
 const config = (extra: Record<string, string> = {}) =>
@@ -364,6 +364,37 @@ function nested(depth: number): Record<string, unknown> {
 }
 
 describe("the outbox", () => {
+  test("an answer does not wait for its event's publish, unless the backlog is full", async () => {
+    const outbox = new Outbox(ctx.firestore, ctx.publisher, memoryLogger(projectId).logger, {
+      deadlineMs: 10_000,
+      sweepAgeMs: 60_000,
+      publishWaitMs: 200,
+      maxBacklog: 1,
+    });
+    const event = (n: number): PendingEvent => ({
+      collection: "notes",
+      document: `backlog-${n}`,
+      op: "create",
+      version: 1,
+      source: "test",
+      uid: "alice",
+    });
+    const handed = [1, 2].map((n) =>
+      outbox.afterCommit(outbox.add(ctx.firestore.batch(), [event(n)]), event(n), Timestamp.now()),
+    );
+    const state = (promise: Promise<void> | undefined) =>
+      Promise.race([
+        promise?.then(() => "handed over"),
+        new Promise((resolve) => setImmediate(() => resolve("waiting"))),
+      ]);
+    assert.equal(await state(handed[0]), "handed over", "the event is safe in the outbox");
+    assert.equal(await state(handed[1]), "waiting", "one event is already being published");
+    await handed[1];
+    await eventsFor("backlog-2", 1);
+    await eventsFor("backlog-1", 1);
+    await outbox.drain();
+  });
+
   test("delivers an event after Pub/Sub was down during the write", async () => {
     const deadPubsub = new PubSub({ projectId, apiEndpoint: "127.0.0.1:9", emulatorMode: true });
     const downCtx = createServiceContext("sync", config({ DEADLINE_MS: "1500" }), {

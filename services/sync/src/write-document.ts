@@ -54,12 +54,13 @@ export function requestHash(value: unknown): string {
 /**
  * Applies changes with at most one commit each (concurrent ones share commits) and no
  * transaction: the deep-merged document with the
- * next version, its outbox entry and the idempotency record go in one write batch whose
+ * next version, its event's outbox entry and the idempotency record go in one write batch whose
  * precondition is the state the version was computed from (the document does not exist, or
  * it was last updated at a known time). That state comes from what this instance last wrote,
  * or is guessed absent for a document it has not seen; only when the precondition fails is
  * the document read (with the idempotency record, in one call) and the change retried. A
- * concurrent writer thus costs a retry, never a lock. The event is published after commit.
+ * concurrent writer thus costs a retry, never a lock. The event is published after commit,
+ * without the answer waiting for it (the outbox has it).
  */
 export class DocumentWriter {
   readonly #db: Firestore;
@@ -72,7 +73,7 @@ export class DocumentWriter {
     this.#db = db;
     this.#outbox = outbox;
     this.#deadlineMs = deadlineMs;
-    this.#commits = new GroupCommit(db, { deadlineMs });
+    this.#commits = new GroupCommit(db, { deadlineMs, outbox });
   }
 
   /** Writes one change; resolves with the answer, or the stored one for a replayed request. */
@@ -170,7 +171,6 @@ export class DocumentWriter {
       op,
       version: event.version,
     };
-    const entry = this.#outbox.entryRef(event);
     const add = (batch: WriteBatch) => {
       if (state.updateTime) {
         const fields: unknown[] = [];
@@ -189,7 +189,6 @@ export class DocumentWriter {
           updated_at: FieldValue.serverTimestamp(),
         });
       }
-      this.#outbox.add(batch, entry, event);
       if (idemRef && options.idempotency) {
         batch.create(idemRef, {
           request_hash: options.idempotency.requestHash,
@@ -200,9 +199,14 @@ export class DocumentWriter {
         });
       }
     };
-    const committedAt = await this.#commits.commit(docRef.path, idemRef ? 3 : 2, add);
+    const { writeTime: committedAt, entry } = await this.#commits.commit(
+      docRef.path,
+      idemRef ? 2 : 1,
+      add,
+      event,
+    );
     this.#known.set(docRef.path, { version: event.version, updateTime: committedAt });
-    await this.#outbox.published(entry, event, committedAt);
+    await this.#outbox.afterCommit(entry, event, committedAt);
     return { ...pending, updated_at: committedAt.toDate().toISOString() };
   }
 }

@@ -22,12 +22,13 @@ export interface KeyedBatcherOptions {
  * because a key is never in two requests at once, and a failed request fails the messages of
  * its keys that wait behind it, so nothing of that key is published out of order.
  *
- * Batches form from load, not from a timer (as group commit does): a message goes out at the
- * end of the event-loop turn it was queued in, together with whatever else was queued in that
- * turn, unless `maxInFlight` requests of its topic are in flight; then it waits for one of them
- * to finish and goes out with everything that queued meanwhile. An idle publisher adds no
- * wait, a busy one sends few, large requests. A batching window would add its length to every
- * publish, which a request that answers after its event was published pays in full.
+ * Batches form from load, and from time where a caller allows it: a message goes out at the
+ * end of the event-loop turn it was queued in, or, when its publisher said it may wait
+ * (`maxWaitMs`), when the earliest of the waiting messages' deadlines comes; with everything
+ * queued meanwhile. While `maxInFlight` requests of its topic are in flight it waits for one
+ * of them to finish. An idle publisher that cannot wait adds no wait; a busy one, or one
+ * whose callers do not wait for the publish, sends few, large requests: a request costs
+ * Pub/Sub far more than a message in it.
  */
 export class KeyedBatcher {
   readonly #pubsub: PubSub;
@@ -39,6 +40,8 @@ export class KeyedBatcher {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #requests = new Map<string, number>();
   #scheduled = false;
+  /** The pending flush timer per topic and when it fires. */
+  readonly #timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
 
   constructor(pubsub: PubSub, options: KeyedBatcherOptions) {
     this.#pubsub = pubsub;
@@ -46,18 +49,23 @@ export class KeyedBatcher {
     this.#options = { maxMessages: 500, maxInFlight: 2, ...options };
   }
 
-  /** Queues one message; resolves with its id once the request holding it succeeded. */
+  /**
+   * Queues one message to go out within `maxWaitMs` (0: at the end of this event-loop turn);
+   * resolves with its id once the request holding it succeeded.
+   */
   publish(
     topic: string,
     data: Buffer,
     attributes: Record<string, string>,
     orderingKey: string,
+    maxWaitMs = 0,
   ): Promise<string> {
     return new Promise((resolve, reject) => {
       const queue = this.#queues.get(topic) ?? [];
       queue.push({ data, attributes, orderingKey, resolve, reject });
       this.#queues.set(topic, queue);
       if (queue.length >= this.#options.maxMessages) this.#flushTopic(topic);
+      else if (maxWaitMs > 0) this.#flushBy(topic, performance.now() + maxWaitMs);
       else if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flushAll());
@@ -96,7 +104,21 @@ export class KeyedBatcher {
     for (const topic of this.#queues.keys()) this.#flushTopic(topic);
   }
 
+  /** Makes sure the topic flushes no later than `at` (a `performance.now()` time). */
+  #flushBy(topic: string, at: number): void {
+    const pending = this.#timers.get(topic);
+    if (pending && pending.at <= at) return;
+    clearTimeout(pending?.timer);
+    const timer = setTimeout(() => this.#flushTopic(topic), Math.max(0, at - performance.now()));
+    this.#timers.set(topic, { at, timer });
+  }
+
   #flushTopic(topic: string): void {
+    const pending = this.#timers.get(topic);
+    if (pending) {
+      clearTimeout(pending.timer);
+      this.#timers.delete(topic);
+    }
     const requests = this.#requests.get(topic) ?? 0;
     if (requests >= this.#options.maxInFlight) return; // the end of one sends the rest
     const queue = this.#queues.get(topic) ?? [];

@@ -17,6 +17,11 @@ export interface PublisherOptions {
 
 export interface PublishOptions {
   attributes?: Record<string, string>;
+  /**
+   * How long a message with an ordering key may wait for others to share its request, for
+   * callers that do not wait for the publish (0: it goes out at the end of this event-loop turn).
+   */
+  maxWaitMs?: number;
 }
 
 /**
@@ -64,6 +69,7 @@ export class Publisher {
       Buffer.from(JSON.stringify(parsed.data)),
       attributes,
       orderingKey,
+      options.maxWaitMs,
     );
   }
 
@@ -73,6 +79,7 @@ export class Publisher {
     data: Buffer,
     attributes: Record<string, string>,
     orderingKey?: string,
+    maxWaitMs = 0,
   ): Promise<string> {
     const span = tracer().startSpan(`${topicName} publish`, {
       kind: SpanKind.PRODUCER,
@@ -83,7 +90,7 @@ export class Publisher {
     try {
       const id = await withDeadline(`pubsub.publish ${topicName}`, this.#options.deadlineMs, () =>
         orderingKey
-          ? this.#keyed.publish(topicName, data, traced, orderingKey)
+          ? this.#keyed.publish(topicName, data, traced, orderingKey, maxWaitMs)
           : this.#topic(topicName).publishMessage({ data, attributes: traced }),
       );
       span.setAttribute("messaging.message.id", id);
