@@ -9,10 +9,13 @@ export type ServiceName = (typeof serviceNames)[number];
  * backup service streams whole collections: V8 would otherwise grow its young generation to
  * 2 x 64 MiB under that churn, a fixed but large step in RSS; 16 MiB semi-spaces keep a
  * 100,000-document export within a few MiB of a 10,000-document one at the same speed.
+ * The files service streams megabytes per file: with 16 MiB semi-spaces its garbage
+ * collection cost about 20 ms of CPU less per 12-megapixel JPEG (117-123 -> 97-98 ms a file,
+ * peak RSS 337 -> 315 MiB); 32 MiB was slower again and passed 400 MiB.
  */
 export const serviceNodeOptions: Readonly<Record<ServiceName, string>> = {
   sync: "",
-  files: "",
+  files: "--max-semi-space-size=16",
   backup: "--max-semi-space-size=16",
   analytics: "",
 };
