@@ -179,39 +179,59 @@ export class Outbox {
       byKey.set(key, pending);
     }
     let count = 0;
+    const publish = async (item: Committed): Promise<boolean> => {
+      try {
+        await this.#publisher.publish(realtimeUpdates, {
+          ...item.event,
+          timestamp: item.committedAt.toDate().toISOString(),
+        });
+      } catch (error) {
+        this.#logger.warn("sweeper could not publish; will retry", {
+          error,
+          key: orderingKeyOf(item.event),
+        });
+        return false;
+      }
+      count++;
+      const remaining = left.get(item.entry.path);
+      if (remaining === undefined) this.#donePublishing(item.entry);
+      else if (remaining > 1) left.set(item.entry.path, remaining - 1);
+      else {
+        left.delete(item.entry.path);
+        this.#deleteLater(item.entry);
+      }
+      return true;
+    };
     await Promise.all(
       [...byKey].map(async ([key, items]) => {
+        const blocked = this.#blocked.get(key);
         items.sort(
           (a, b) =>
             a.committedAt.toMillis() - b.committedAt.toMillis() ||
             a.event.version - b.event.version,
         );
+        const sent = new Set<string>();
         for (const item of items) {
-          try {
-            await this.#publisher.publish(realtimeUpdates, {
-              ...item.event,
-              timestamp: item.committedAt.toDate().toISOString(),
-            });
-          } catch (error) {
-            this.#logger.warn("sweeper could not publish; will retry", { error, key });
+          if (!(await publish(item))) return;
+          sent.add(`${item.entry.path}#${item.event.version}`);
+        }
+        if (!blocked) return;
+        // Events that queued behind the document while the sweep published go out too, in
+        // order, before it takes live publishes again.
+        for (let next = blocked[0]; next; next = blocked[0]) {
+          if (!sent.has(`${next.entry.path}#${next.event.version}`) && !(await publish(next))) {
             return;
           }
-          count++;
-          const remaining = left.get(item.entry.path);
-          if (remaining === undefined) this.#donePublishing(item.entry);
-          else if (remaining > 1) left.set(item.entry.path, remaining - 1);
-          else {
-            left.delete(item.entry.path);
-            this.#deleteLater(item.entry);
-          }
+          blocked.shift();
         }
-        if (blockedKeys.includes(key)) this.#blocked.delete(key);
+        this.#blocked.delete(key);
       }),
     );
     if (count > 0) this.#logger.info("sweeper published events", { count });
     await this.flushPublished();
     return count;
   }
+
   /** Sweeps now and then every `intervalMs`; returns a function that stops and drains. */
   start(intervalMs: number): () => Promise<void> {
     let running: Promise<unknown> = this.sweep().catch((error: unknown) =>

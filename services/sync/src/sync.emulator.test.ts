@@ -3,10 +3,12 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { Timestamp } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
 import {
+  AppError,
   closeServiceContext,
   createServiceApp,
   createServiceContext,
   loadConfig,
+  type Publisher,
   provisionTopology,
   type RealtimeUpdate,
   realtimeUpdates,
@@ -392,6 +394,52 @@ describe("the outbox", () => {
     await handed[1];
     await eventsFor("backlog-2", 1);
     await eventsFor("backlog-1", 1);
+    await outbox.drain();
+  });
+
+  test("after a failed publish, a document's later events wait and go out in order with the sweep", async () => {
+    let failures = 1;
+    // Pub/Sub refuses one publish, then works: the real publisher behind a one-time failure.
+    const flaky = Object.create(ctx.publisher) as Publisher;
+    flaky.publish = (topic, payload, options) => {
+      if (failures-- > 0) return Promise.reject(new AppError("unavailable", "Pub/Sub is down"));
+      return ctx.publisher.publish(topic, payload, options);
+    };
+    const outbox = new Outbox(ctx.firestore, flaky, memoryLogger(projectId).logger, {
+      deadlineMs: 10_000,
+      sweepAgeMs: 60_000,
+    });
+    const event = (document: string, version: number): PendingEvent => ({
+      collection: "notes",
+      document,
+      op: version === 1 ? "create" : "update",
+      version,
+      source: "test",
+      uid: "alice",
+    });
+    const hand = (document: string, version: number) =>
+      outbox.published(
+        outbox.add(ctx.firestore.batch(), [event(document, version)]),
+        event(document, version),
+        Timestamp.now(),
+      );
+    await hand("stuck", 1); // refused
+    await hand("stuck", 2);
+    await hand("stuck", 3);
+    await hand("free", 1);
+    await eventsFor("free", 1);
+    assert.equal(
+      events.payloads<RealtimeUpdate>().some((e) => e.document === "stuck"),
+      false,
+      "nothing of the blocked document overtook its refused event",
+    );
+    assert.equal(await outbox.sweep(), 3);
+    await hand("stuck", 4); // live again
+    const stuck = await eventsFor("stuck", 4);
+    assert.deepEqual(
+      stuck.map((e) => e.version),
+      [1, 2, 3, 4],
+    );
     await outbox.drain();
   });
 
