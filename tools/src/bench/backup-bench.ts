@@ -13,7 +13,7 @@ import { resetFirestore } from "@syncstack/shared/testing";
 import { defaultBackupPageSize } from "../../../services/backup/src/config.ts";
 import { leasePath } from "../../../services/backup/src/lease.ts";
 import { restoreBackup } from "../../../services/backup/src/restore.ts";
-import { fmt, peakRssKiB } from "./measure.ts";
+import { benchRounds, fmt, peakRssKiB } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 
 const projectId = "demo-bench-backup";
@@ -31,7 +31,7 @@ const payload = (n: number): DocumentData => ({
   meta: { author: `user${n % 100}`, tags: ["bench", "backup"] },
 });
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = benchRounds;
 
 interface Phase {
   seconds: number;

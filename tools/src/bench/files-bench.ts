@@ -15,7 +15,15 @@ import {
 import sharp from "sharp";
 import { makeThumbnails } from "../../../services/files/src/make-thumbnails.ts";
 import type { EmulatorSession } from "../emulator-session.ts";
-import { type CpuShare, fmt, formatCpu, meterCpu, peakRssKiB } from "./measure.ts";
+import {
+  benchRounds,
+  benchWarmupSeconds,
+  type CpuShare,
+  fmt,
+  formatCpu,
+  meterCpu,
+  peakRssKiB,
+} from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 
 const projectId = "demo-bench-files";
@@ -25,8 +33,8 @@ const sizes = [200, 800];
 const maxPixels = 100_000_000;
 /** As many at once as the emulator pushes to one subscription (two). */
 const concurrency = 2;
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
+const rounds = benchRounds;
+const warmupSeconds = benchWarmupSeconds;
 
 interface Round {
   sharpSeconds: number;

@@ -1,6 +1,15 @@
 import { readFileSync } from "node:fs";
 import { groupCpuMs } from "../process-group.ts";
 
+/** Measured rounds per benchmark figure, the median reported (`BENCH_ROUNDS`). */
+export const benchRounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Seconds of load before measuring (`BENCH_WARMUP_SECONDS`): the emulators are JVMs whose JIT
+ * compilers take a large share of the machine in their first half minute under load.
+ */
+export const benchWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
+
 /** Latency percentiles and throughput of one load phase. */
 export interface PhaseResult {
   requests: number;

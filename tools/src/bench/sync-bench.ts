@@ -4,6 +4,8 @@ import { type Message, PubSub } from "@google-cloud/pubsub";
 import { provisionTopology, type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
 import { emulatorIdToken, resetFirestore } from "@syncstack/shared/testing";
 import {
+  benchRounds,
+  benchWarmupSeconds,
   type CpuShare,
   fmt,
   formatCpu,
@@ -23,8 +25,8 @@ export interface BenchEnv {
 const projectId = "demo-bench-sync";
 const levels = (process.env.BENCH_LEVELS ?? "1,8,32").split(",").map(Number);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 5);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
+const rounds = benchRounds;
+const warmupSeconds = benchWarmupSeconds;
 
 interface Pair {
   raw: PhaseResult;
