@@ -41,3 +41,6 @@ export function syncService(
 
 /** The environment the service reads, for tools that build the app in-process. */
 export { syncEnvSchema } from "./config.ts";
+/** Internal collections, for the infrastructure's field policies. */
+export { outboxCollection } from "./outbox.ts";
+export { idempotencyCollection } from "./write-document.ts";

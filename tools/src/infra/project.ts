@@ -1,5 +1,6 @@
 import type { BucketRole } from "@syncstack/shared";
-import { bucketSpecs } from "@syncstack/shared";
+import { bucketSpecs, processedMessagesCollection } from "@syncstack/shared";
+import { idempotencyCollection, outboxCollection } from "@syncstack/sync";
 import type { TerraformJson } from "./terraform.ts";
 
 /** The APIs the system uses, enabled first. */
@@ -18,6 +19,22 @@ export const requiredApis = [
 export const imageRepository = "syncstack";
 
 const bucketVariable = (role: BucketRole) => `${role}_bucket`;
+
+/**
+ * Firestore field policies: records that carry `expire_at` are deleted by a TTL policy on it
+ * (and the field is not indexed), and the outbox's events, one long string per entry, are not
+ * indexed: nothing queries them, and every indexed field costs each write.
+ */
+export const firestoreFieldPolicies = [
+  { id: "idempotency_ttl", collection: idempotencyCollection, field: "expire_at", ttl: true },
+  {
+    id: "processed_messages_ttl",
+    collection: processedMessagesCollection,
+    field: "expire_at",
+    ttl: true,
+  },
+  { id: "outbox_events", collection: outboxCollection, field: "events", ttl: false },
+] as const;
 
 /** Provider, variables, the project's number, APIs, the image repository and the database. */
 export function renderProject(): TerraformJson {
@@ -97,6 +114,20 @@ export function renderProject(): TerraformJson {
           deletion_policy: "ABANDON",
         },
       },
+      google_firestore_field: Object.fromEntries(
+        firestoreFieldPolicies.map((policy) => [
+          policy.id,
+          {
+            database: "(default)",
+            collection: policy.collection,
+            field: policy.field,
+            // An empty index configuration: the field gets no single-field indexes.
+            index_config: {},
+            ...(policy.ttl ? { ttl_config: {} } : {}),
+            depends_on: ["google_firestore_database.default", "google_project_service.firestore"],
+          },
+        ]),
+      ),
     },
   };
 }

@@ -54,6 +54,23 @@ test("infra/syncstack.tf.json is the rendering of the registries (pnpm run infra
   assert.ok(text === renderInfraText(), "infra/syncstack.tf.json is stale: run pnpm run infra");
 });
 
+test("records with expire_at expire by a TTL policy; unqueried long fields are not indexed", () => {
+  const fields = Object.values(resources.google_firestore_field ?? {}) as {
+    collection: string;
+    field: string;
+    ttl_config?: object;
+    index_config?: object;
+  }[];
+  const policy = (collection: string, field: string) =>
+    fields.find((f) => f.collection === collection && f.field === field);
+  for (const collection of ["_idempotency", shared.processedMessagesCollection]) {
+    assert.deepEqual(policy(collection, "expire_at")?.ttl_config, {}, `${collection} expires`);
+    assert.deepEqual(policy(collection, "expire_at")?.index_config, {});
+  }
+  assert.deepEqual(policy("_outbox", "events")?.index_config, {}, "outbox events not indexed");
+  assert.equal(policy("_outbox", "events")?.ttl_config, undefined, "outbox entries never expire");
+});
+
 test("every reference names a declared resource, data source, variable or local", () => {
   for (const [, kind, first, second] of text.matchAll(
     /\b(var|local|data|google_[a-z0-9_]+)\.([a-z0-9_]+)(?:\.([a-z0-9_]+))?/g,
