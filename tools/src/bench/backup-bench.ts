@@ -13,7 +13,7 @@ import { resetFirestore } from "@syncstack/shared/testing";
 import { defaultBackupPageSize } from "../../../services/backup/src/config.ts";
 import { leasePath } from "../../../services/backup/src/lease.ts";
 import { restoreBackup } from "../../../services/backup/src/restore.ts";
-import { benchRounds, fmt, peakRssKiB } from "./measure.ts";
+import { benchRounds, fmt, medianRound, peakRssKiB } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 
 const projectId = "demo-bench-backup";
@@ -30,8 +30,6 @@ const payload = (n: number): DocumentData => ({
   updated_at: new Timestamp(1_700_000_000 + n, 123_000),
   meta: { author: `user${n % 100}`, tags: ["bench", "backup"] },
 });
-
-const rounds = benchRounds;
 
 interface Phase {
   seconds: number;
@@ -96,7 +94,7 @@ export async function benchBackup(env: {
         };
         // A warm-up pair first, not counted: the first query of a shape is slow on the
         // emulator's JVM, and a fresh process runs its first export unoptimised.
-        for (let round = -1; round < rounds; round++) {
+        for (let round = -1; round < benchRounds; round++) {
           const read = await timed(size, () => rawRead(db, size));
           const backup = await timed(size, backUp);
           // The request ends (lease released) a little after the record completes.
@@ -108,9 +106,11 @@ export async function benchBackup(env: {
         records?.close();
         await service.process.stop();
       }
-      pairs.sort((a, b) => ratioOf(a) - ratioOf(b));
-      const { read, backup } = pairs[Math.floor(pairs.length / 2)] as Pair;
-      const all = pairs.map((pair) => ratioOf(pair).toFixed(2)).join(", ");
+      const {
+        median: { read, backup },
+        ratio,
+        all,
+      } = medianRound(pairs, ratioOf);
       peaks.push(peakMiB);
       // Restore's baseline runs just before it, both on a warm emulator, into an empty project.
       const write = await timed(size, () => seed(target, size));
@@ -129,17 +129,17 @@ export async function benchBackup(env: {
       const label = size.toLocaleString("en-US");
       rows.push(
         `| ${label} | raw paged read (${pageSize.toLocaleString("en-US")} a page) | ${fmt(read.perSecond)} | 1.00 | - |`,
-        `| ${label} | backup (request -> completed record) | ${fmt(backup.perSecond)} | ${rounds > 1 ? `${ratioOf({ read, backup }).toFixed(2)} (${all})` : ratioOf({ read, backup }).toFixed(2)} | ${fmt(peakMiB)} |`,
+        `| ${label} | backup (request -> completed record) | ${fmt(backup.perSecond)} | ${benchRounds > 1 ? `${ratio.toFixed(2)} (${all})` : ratio.toFixed(2)} | ${fmt(peakMiB)} |`,
         `| ${label} | raw BulkWriter set(), throttling off | ${fmt(write.perSecond)} | 1.00 | - |`,
         `| ${label} | restore (verify + BulkWriter) | ${fmt(restore.perSecond)} | ${(restore.perSecond / write.perSecond).toFixed(2)} | - |`,
       );
       summary.push(
-        `${label}: backup / raw read ${ratioOf({ read, backup }).toFixed(2)} (target >= 0.70), restore / raw BulkWriter ${(restore.perSecond / write.perSecond).toFixed(2)} (target >= 0.70)`,
+        `${label}: backup / raw read ${ratio.toFixed(2)} (target >= 0.70), restore / raw BulkWriter ${(restore.perSecond / write.perSecond).toFixed(2)} (target >= 0.70)`,
       );
     }
     const growth = (peaks.at(-1) ?? 0) - (peaks[0] ?? 0);
     return [
-      `backup benchmark: documents of ~1 KiB in one collection; per size a warm-up pair, then ${rounds} paired rounds of raw read and backup, the median pair reported (all rounds' ratios in brackets)`,
+      `backup benchmark: documents of ~1 KiB in one collection; per size a warm-up pair, then ${benchRounds} paired rounds of raw read and backup, the median pair reported (all rounds' ratios in brackets)`,
       "",
       "| documents | phase | documents/s | vs baseline | backup service peak RSS MiB |",
       "| ---: | --- | ---: | ---: | ---: |",

@@ -21,6 +21,7 @@ import {
   type CpuShare,
   fmt,
   formatCpu,
+  medianRound,
   meterCpu,
   peakRssKiB,
 } from "./measure.ts";
@@ -33,8 +34,6 @@ const sizes = [200, 800];
 const maxPixels = 100_000_000;
 /** As many at once as the emulator pushes to one subscription (two). */
 const concurrency = 2;
-const rounds = benchRounds;
-const warmupSeconds = benchWarmupSeconds;
 
 interface Round {
   sharpSeconds: number;
@@ -112,13 +111,13 @@ export async function benchFiles(env: EmulatorSession): Promise<string> {
     // Warm-up, not counted: the service's first requests pay for connections and JIT, and the
     // emulators are JVMs whose JIT compilers take a large share of the machine in their first
     // half minute under load (measured in the sync benchmark: 60-70% of a core).
-    const warmupEnd = performance.now() + warmupSeconds * 1_000;
+    const warmupEnd = performance.now() + benchWarmupSeconds * 1_000;
     do await endToEnd(4);
     while (performance.now() < warmupEnd);
     // Rounds of sharp alone then end to end, the round with the median ratio reported: the
     // machine's speed drifts, and a pair measured back to back shares its state.
     const measured: Round[] = [];
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < benchRounds; round++) {
       const sharp = await sharpAlone();
       const cpu = meterCpu({ ...env.pids, files: service.process.pid });
       const start = performance.now();
@@ -132,12 +131,9 @@ export async function benchFiles(env: EmulatorSession): Promise<string> {
     }
     await records.close();
     const peakMiB = peakRssKiB(service.process.pid) / 1_024;
-    const all = measured.map((round) => ratioOf(round).toFixed(2)).join(", ");
-    measured.sort((a, b) => ratioOf(a) - ratioOf(b));
-    const median = measured[Math.floor(measured.length / 2)] as Round;
-    const ratio = ratioOf(median);
+    const { median, ratio, all } = medianRound(measured, ratioOf);
     return [
-      `files benchmark: ${count} JPEGs of 4000x3000 (~${fmt(averageBytes / 1_048_576)} MiB each), thumbnails ${sizes.join(" and ")} px WebP, ${concurrency} at a time; after ${warmupSeconds} s of warm-up, ${rounds} rounds of sharp alone then end to end (median round shown)`,
+      `files benchmark: ${count} JPEGs of 4000x3000 (~${fmt(averageBytes / 1_048_576)} MiB each), thumbnails ${sizes.join(" and ")} px WebP, ${concurrency} at a time; after ${benchWarmupSeconds} s of warm-up, ${benchRounds} rounds of sharp alone then end to end (median round shown)`,
       "",
       "| method | files/s | vs sharp alone (each round) | peak RSS MiB |",
       "| --- | ---: | ---: | ---: |",

@@ -10,6 +10,21 @@ export const benchRounds = Number(process.env.BENCH_ROUNDS ?? 3);
  */
 export const benchWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
 
+/**
+ * The round whose ratio is the median (the upper one of an even count), its ratio, and every
+ * round's ratio in the order they ran, for the report.
+ */
+export function medianRound<T>(
+  rounds: readonly T[],
+  ratioOf: (round: T) => number,
+): { median: T; ratio: number; all: string } {
+  const sorted = [...rounds].sort((a, b) => ratioOf(a) - ratioOf(b));
+  const median = sorted[Math.floor(sorted.length / 2)];
+  if (median === undefined) throw new Error("no rounds were measured");
+  const all = rounds.map((round) => ratioOf(round).toFixed(2)).join(", ");
+  return { median, ratio: ratioOf(median), all };
+}
+
 /** Latency percentiles and throughput of one load phase. */
 export interface PhaseResult {
   requests: number;

@@ -9,6 +9,7 @@ import {
   type CpuShare,
   fmt,
   formatCpu,
+  medianRound,
   meterCpu,
   type PhaseResult,
   percentile,
@@ -25,8 +26,6 @@ export interface BenchEnv {
 const projectId = "demo-bench-sync";
 const levels = (process.env.BENCH_LEVELS ?? "1,8,32").split(",").map(Number);
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? 5);
-const rounds = benchRounds;
-const warmupSeconds = benchWarmupSeconds;
 
 interface Pair {
   raw: PhaseResult;
@@ -110,7 +109,7 @@ export async function benchSync(env: BenchEnv): Promise<string> {
     // thread ran 60-70% of a core for ~30 s, then ~1%). Both paths run until that is over, so
     // the rounds compare steady states rather than whichever phase paid for the compiling.
     const warmupConcurrency = Math.max(...levels);
-    for (let round = 0; round * 2 * phaseSeconds < warmupSeconds; round++) {
+    for (let round = 0; round * 2 * phaseSeconds < benchWarmupSeconds; round++) {
       await resetFirestore(projectId, env.firestore);
       await rawPhase(warmupConcurrency, 1_000 + round);
       await ingressPhase(warmupConcurrency, 1_000 + round);
@@ -119,7 +118,7 @@ export async function benchSync(env: BenchEnv): Promise<string> {
       // Pairs of phases, each from an empty database (the emulator's JVM slows as its heap
       // fills); the pair with the median ratio is reported, so one noisy phase does not decide.
       const pairs: Pair[] = [];
-      for (let round = 0; round < rounds; round++) {
+      for (let round = 0; round < benchRounds; round++) {
         await resetFirestore(projectId, env.firestore);
         let cpu = meterCpu(groups);
         const raw = await rawPhase(concurrency, round);
@@ -133,16 +132,14 @@ export async function benchSync(env: BenchEnv): Promise<string> {
         const events = [...eventLatencies].sort((a, b) => a - b);
         pairs.push({ raw, rawCpu, ingress, ingressCpu, events });
       }
-      pairs.sort((a, b) => ratioOf(a) - ratioOf(b));
-      const median = pairs[Math.floor(pairs.length / 2)] as Pair;
-      ratios.push(ratioOf(median));
-      const all = pairs.map((pair) => ratioOf(pair).toFixed(2)).join(", ");
+      const { median, ratio, all } = medianRound(pairs, ratioOf);
+      ratios.push(ratio);
       rows.push(
         row(`raw set() x${concurrency}`, median.raw, "1.00", "-", "-"),
         row(
           `POST /v1/sync x${concurrency}`,
           median.ingress,
-          rounds > 1 ? `${ratioOf(median).toFixed(2)} (${all})` : ratioOf(median).toFixed(2),
+          benchRounds > 1 ? `${ratio.toFixed(2)} (${all})` : ratio.toFixed(2),
           fmt(percentile(median.events, 0.5)),
           fmt(percentile(median.events, 0.99)),
         ),
@@ -158,7 +155,7 @@ export async function benchSync(env: BenchEnv): Promise<string> {
     await db.terminate();
   }
   return [
-    `sync benchmark: after ${warmupSeconds} s of both paths as warm-up, ${rounds} rounds of ${phaseSeconds} s phases per level (median shown), distinct documents, ~300-byte payloads`,
+    `sync benchmark: after ${benchWarmupSeconds} s of both paths as warm-up, ${benchRounds} rounds of ${phaseSeconds} s phases per level (median shown), distinct documents, ~300-byte payloads`,
     "",
     "| phase | writes/s | p50 ms | p99 ms | vs raw set() (each round) | event p50 ms | event p99 ms |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
