@@ -28,9 +28,16 @@ export async function parseMultipartRelated(
   let buffer: Buffer = Buffer.alloc(0);
   let state: "preamble" | "after-delimiter" | "headers" | "body" | "done" = "preamble";
   let part = -1;
-  for await (const chunk of body) {
+  for await (const value of body) {
     if (state === "done") continue;
-    buffer = buffer.length === 0 ? (chunk as Buffer) : Buffer.concat([buffer, chunk as Buffer]);
+    const chunk = value as Buffer;
+    if (buffer.length === 0) buffer = chunk;
+    else if (state === "body" && !delimiterStartsIn(buffer, chunk, delimiter)) {
+      // The held-back tail is part of the body after all: hand it over and keep the chunk as it
+      // came, rather than copying every chunk of a large part into a joined buffer.
+      await sink.data(part, buffer);
+      buffer = chunk;
+    } else buffer = Buffer.concat([buffer, chunk]);
     for (;;) {
       if (state === "preamble") {
         const at = buffer.indexOf(first);
@@ -78,6 +85,17 @@ export async function parseMultipartRelated(
   }
   if (state !== "done") throw invalid("Multipart body ended before its closing delimiter.");
   return part + 1;
+}
+
+/**
+ * Whether a delimiter may begin in `tail` (less than a delimiter long) and run on into `next`:
+ * only the delimiter's length of `next` is joined to look. When `next` is shorter than that,
+ * it cannot tell yet and says so.
+ */
+function delimiterStartsIn(tail: Buffer, next: Buffer, delimiter: Buffer): boolean {
+  if (next.length < delimiter.length) return true;
+  const at = Buffer.concat([tail, next.subarray(0, delimiter.length - 1)]).indexOf(delimiter);
+  return at >= 0 && at < tail.length;
 }
 
 function parseHeaders(text: string): Record<string, string> {

@@ -1,4 +1,4 @@
-import { PubSub } from "@google-cloud/pubsub";
+import { PubSub, type Topic } from "@google-cloud/pubsub";
 import type { Log } from "./log.ts";
 import type { BucketRecord, NotificationConfig, ObjectRecord } from "./records.ts";
 import { objectResource } from "./resources.ts";
@@ -43,6 +43,8 @@ function matches(config: NotificationConfig, event: EventType, name: string): bo
 /** A Notifier publishing through `@google-cloud/pubsub` to the emulator at `pubsubHost`. */
 export function createNotifier(pubsubHost: string | undefined, log: Log): Notifier {
   const clients = new Map<string, PubSub>();
+  // One Topic (one batching publisher) per topic: events close together share a request.
+  const topics = new Map<string, Topic>();
   const pending = new Set<Promise<void>>();
   const client = (projectId: string) => {
     let pubsub = clients.get(projectId);
@@ -52,13 +54,23 @@ export function createNotifier(pubsubHost: string | undefined, log: Log): Notifi
     }
     return pubsub;
   };
+  const topicOf = (name: string): Topic => {
+    let topic = topics.get(name);
+    if (!topic) {
+      const target = parseTopic(name);
+      if (!target) throw new Error(`not a Pub/Sub topic name: ${name}`);
+      topic = client(target.project).topic(target.topic);
+      topics.set(name, topic);
+    }
+    return topic;
+  };
 
   const publish = async (config: NotificationConfig, data: Buffer, attributes: object) => {
-    const target = parseTopic(config.topic);
-    if (!target) throw new Error(`not a Pub/Sub topic name: ${config.topic}`);
     if (!pubsubHost) throw new Error("no Pub/Sub emulator host is configured");
-    const topic = client(target.project).topic(target.topic);
-    await topic.publishMessage({ data, attributes: attributes as Record<string, string> });
+    await topicOf(config.topic).publishMessage({
+      data,
+      attributes: attributes as Record<string, string>,
+    });
   };
 
   return {
@@ -99,6 +111,7 @@ export function createNotifier(pubsubHost: string | undefined, log: Log): Notifi
       await Promise.race([Promise.allSettled([...pending]), patience]);
       await Promise.allSettled([...clients.values()].map((pubsub) => pubsub.close()));
       clients.clear();
+      topics.clear();
     },
   };
 }
