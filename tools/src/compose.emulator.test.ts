@@ -9,6 +9,7 @@ import {
   deadLetterTopicName,
   defaultBucketNames,
   fileUploaded,
+  serviceEnvironment,
   serviceNames,
   serviceNodeOptions,
   subscriptionName,
@@ -53,6 +54,9 @@ test("docker-compose.yml is valid and wires the emulators, provisioning, service
     assert.match(own, new RegExp(`SERVICE: ${service}\\n`), `${service} builds its own image`);
     const nodeOptions = /NODE_OPTIONS: (.*)\n/.exec(own)?.[1]?.replace(/^'|'$/g, "") ?? "";
     assert.equal(nodeOptions, serviceNodeOptions[service], `${service} builds with its V8 options`);
+    for (const [name, value] of Object.entries(serviceEnvironment[service])) {
+      assert.match(own, new RegExp(`${name}: '?${value}'?\\n`), `${service} runs with ${name}`);
+    }
     assert.match(own, /target: service\n/);
     assert.match(
       own,

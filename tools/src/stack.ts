@@ -9,6 +9,7 @@ import {
   provisionBuckets,
   provisionTopology,
   type ServiceName,
+  serviceEnvironment,
   serviceNames,
   serviceNodeOptions,
   topics,
@@ -215,7 +216,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ...nodeOptionsOf(name),
           join(repoRoot, "services", name, "src", "main.ts"),
         ],
-        env: { ...env, ...options.serviceEnv, PORT: String(ports[name]) },
+        env: {
+          ...env,
+          ...serviceEnvironment[name],
+          ...options.serviceEnv,
+          PORT: String(ports[name]),
+        },
         cwd: repoRoot,
         log: output(name),
       });

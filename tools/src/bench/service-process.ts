@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { ServiceName } from "@syncstack/shared";
+import { type ServiceName, serviceEnvironment } from "@syncstack/shared";
 import { freePort } from "../free-port.ts";
 import { repoRoot } from "../paths.ts";
 import { type ManagedProcess, startService } from "../process-group.ts";
@@ -34,6 +34,7 @@ export async function startBenchService(
       METADATA_SERVER_DETECTION: "none",
       FIREBASE_AUTH_EMULATOR_HOST: "127.0.0.1:9099",
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "WARNING",
+      ...serviceEnvironment[name],
       ...env,
     },
     log: (line) => process.stderr.write(`${name} | ${line}\n`),

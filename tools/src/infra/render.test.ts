@@ -54,6 +54,16 @@ test("infra/syncstack.tf.json is the rendering of the registries (pnpm run infra
   assert.ok(text === renderInfraText(), "infra/syncstack.tf.json is stale: run pnpm run infra");
 });
 
+test("each Cloud Run service runs with its environment from the registry", () => {
+  assert.equal(shared.serviceEnvironment.files.MALLOC_ARENA_MAX, "2");
+  for (const service of serviceNames) {
+    const env = envOf(service);
+    for (const [name, value] of Object.entries(shared.serviceEnvironment[service])) {
+      assert.equal(env[name], value, `${service} sets ${name}`);
+    }
+  }
+});
+
 test("records with expire_at expire by a TTL policy; unqueried long fields are not indexed", () => {
   const fields = Object.values(resources.google_firestore_field ?? {}) as {
     collection: string;

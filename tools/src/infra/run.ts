@@ -2,6 +2,7 @@ import {
   bucketSpecs,
   deadLetterTopicName,
   type ServiceName,
+  serviceEnvironment,
   serviceNames,
   subscriptionName,
   type TopicSpec,
@@ -64,6 +65,7 @@ function environment(service: ServiceName): { name: string; value: string }[] {
     { name: "PUSH_AUDIENCE", value: serviceAudience(service) },
     { name: "PUSH_SERVICE_ACCOUNT", value: pushAccountEmail },
     ...buckets,
+    ...Object.entries(serviceEnvironment[service]).map(([name, value]) => ({ name, value })),
   ];
 }
 
