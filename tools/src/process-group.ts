@@ -158,6 +158,34 @@ export function groupCpuMs(pgid: number): number {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
+/**
+ * CPU time (ms) used so far by the JIT compiler threads of a process group's JVMs: HotSpot
+ * names them "C1 CompilerThreadN" and "C2 CompilerThreadN" (truncated to 15 characters).
+ */
+export function groupJitCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const { pid } of groupStats(pgid)) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // it ended
+    }
+    for (const task of tasks) {
+      let name: string;
+      try {
+        name = readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8");
+      } catch {
+        continue;
+      }
+      if (!/^C[12] CompilerThre/.test(name)) continue;
+      const fields = statFields(`/proc/${pid}/task/${task}/stat`);
+      if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  }
+  return ticks * 10;
+}
+
 /** Where `prefixLines` writes, and how wide the padded prefix column is. */
 export type PrefixOptions = {
   width?: number;

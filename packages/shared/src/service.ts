@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import type { Express } from "express";
 import type { z } from "zod";
 import { type Clients, closeClients, createClients } from "./clients.ts";
@@ -12,7 +13,7 @@ import { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
 import { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
 import { type PushTokenVerifier, pushTokenVerifierFor } from "./pubsub/push-auth.ts";
 import { setupTelemetry } from "./telemetry.ts";
-import type { ServiceName } from "./topics/topic.ts";
+import { type ServiceName, serviceRuntimeV8Flags } from "./topics/topic.ts";
 
 /** Everything a service's handlers are given: config, logger and clients. */
 export interface ServiceContext<C extends BaseConfig = BaseConfig> extends Clients {
@@ -95,6 +96,8 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   schema: S,
   define: (context: ServiceContext<z.infer<S>>) => ServiceDefinition,
 ): Promise<void> {
+  const v8Flags = serviceRuntimeV8Flags[name];
+  if (v8Flags) setFlagsFromString(v8Flags);
   let config: z.infer<S>;
   let verifyPush: PushTokenVerifier | undefined;
   try {

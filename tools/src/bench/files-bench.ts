@@ -17,13 +17,13 @@ import { makeThumbnails } from "../../../services/files/src/make-thumbnails.ts";
 import type { EmulatorSession } from "../emulator-session.ts";
 import {
   benchRounds,
-  benchWarmupSeconds,
   type CpuShare,
   fmt,
   formatCpu,
   medianRound,
   meterCpu,
   peakRssKiB,
+  warmUp,
 } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 
@@ -109,11 +109,9 @@ export async function benchFiles(env: EmulatorSession): Promise<string> {
       await records.reached(uploaded);
     };
     // Warm-up, not counted: the service's first requests pay for connections and JIT, and the
-    // emulators are JVMs whose JIT compilers take a large share of the machine in their first
-    // half minute under load (measured in the sync benchmark: 60-70% of a core).
-    const warmupEnd = performance.now() + benchWarmupSeconds * 1_000;
-    do await endToEnd(4);
-    while (performance.now() < warmupEnd);
+    // emulators are JVMs whose JIT compilers take much of the machine for a minute or more
+    // under this load (their CPU per file fell from ~20 to ~7 ms between 30 and 120 s).
+    const warmupSeconds = await warmUp(() => endToEnd(4), Object.values(env.pids));
     // Rounds of sharp alone then end to end, the round with the median ratio reported: the
     // machine's speed drifts, and a pair measured back to back shares its state.
     const measured: Round[] = [];
@@ -133,7 +131,7 @@ export async function benchFiles(env: EmulatorSession): Promise<string> {
     const peakMiB = peakRssKiB(service.process.pid) / 1_024;
     const { median, ratio, all } = medianRound(measured, ratioOf);
     return [
-      `files benchmark: ${count} JPEGs of 4000x3000 (~${fmt(averageBytes / 1_048_576)} MiB each), thumbnails ${sizes.join(" and ")} px WebP, ${concurrency} at a time; after ${benchWarmupSeconds} s of warm-up, ${benchRounds} rounds of sharp alone then end to end (median round shown)`,
+      `files benchmark: ${count} JPEGs of 4000x3000 (~${fmt(averageBytes / 1_048_576)} MiB each), thumbnails ${sizes.join(" and ")} px WebP, ${concurrency} at a time; after ${fmt(warmupSeconds)} s of warm-up (until the emulators' JIT compilers went quiet), ${benchRounds} rounds of sharp alone then end to end (median round shown)`,
       "",
       "| method | files/s | vs sharp alone (each round) | peak RSS MiB |",
       "| --- | ---: | ---: | ---: |",

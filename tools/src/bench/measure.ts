@@ -1,14 +1,49 @@
 import { readFileSync } from "node:fs";
-import { groupCpuMs } from "../process-group.ts";
+import { groupCpuMs, groupJitCpuMs } from "../process-group.ts";
 
 /** Measured rounds per benchmark figure, the median reported (`BENCH_ROUNDS`). */
 export const benchRounds = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /**
- * Seconds of load before measuring (`BENCH_WARMUP_SECONDS`): the emulators are JVMs whose JIT
- * compilers take a large share of the machine in their first half minute under load.
+ * Least seconds of load before measuring (`BENCH_WARMUP_SECONDS`): the emulators are JVMs whose
+ * JIT compilers take a large share of the machine in their first half minute or more under load.
  */
 export const benchWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
+
+/** Most seconds of warm-up (`BENCH_WARMUP_MAX_SECONDS`) when the JIT compilers stay busy. */
+export const benchWarmupMaxSeconds = Number(process.env.BENCH_WARMUP_MAX_SECONDS ?? 180);
+
+/** JIT compilers below this share of a core over a window count as quiet. */
+const quietJitShare = 0.03;
+const jitWindowMs = 5_000;
+
+/**
+ * Repeats `step` (some load through the emulators) for at least `benchWarmupSeconds`, then
+ * until the emulators' JIT compilers (`pgids`) used under 3% of a core over the last 5 s, or
+ * `benchWarmupMaxSeconds` passed. Returns the seconds it took. How long compiling lasts depends
+ * on the load: the files benchmark's emulators still compiled with most of a core at 30-50 s.
+ */
+export async function warmUp(step: () => Promise<void>, pgids: readonly number[]): Promise<number> {
+  const jitMs = () => pgids.reduce((sum, pgid) => sum + groupJitCpuMs(pgid), 0);
+  const start = performance.now();
+  let windowStart = start;
+  let windowJit = jitMs();
+  for (;;) {
+    await step();
+    const now = performance.now();
+    const seconds = (now - start) / 1_000;
+    if (seconds >= benchWarmupMaxSeconds) return seconds;
+    if (now - windowStart < jitWindowMs) continue;
+    const jit = jitMs();
+    const share = (jit - windowJit) / (now - windowStart);
+    if (process.env.BENCH_WARMUP_TRACE) {
+      process.stderr.write(`warm-up ${seconds.toFixed(0)} s: JIT ${(share * 100).toFixed(1)}%\n`);
+    }
+    if (seconds >= benchWarmupSeconds && share < quietJitShare) return seconds;
+    windowStart = now;
+    windowJit = jit;
+  }
+}
 
 /**
  * The round whose ratio is the median (the upper one of an even count), its ratio, and every

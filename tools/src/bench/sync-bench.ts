@@ -5,7 +5,6 @@ import { provisionTopology, type RealtimeUpdate, realtimeUpdates } from "@syncst
 import { emulatorIdToken, resetFirestore } from "@syncstack/shared/testing";
 import {
   benchRounds,
-  benchWarmupSeconds,
   type CpuShare,
   fmt,
   formatCpu,
@@ -14,6 +13,7 @@ import {
   type PhaseResult,
   percentile,
   runPhase,
+  warmUp,
 } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 
@@ -103,17 +103,20 @@ export async function benchSync(env: BenchEnv): Promise<string> {
       });
       if (status !== 200) throw new Error(`status ${status}`);
     });
+  let warmedSeconds = 0;
   try {
     // The emulators are JVMs: in their first half minute under load the JIT compilers take a
     // large, shrinking share of the machine (measured: the Firestore emulator's C2 compiler
     // thread ran 60-70% of a core for ~30 s, then ~1%). Both paths run until that is over, so
     // the rounds compare steady states rather than whichever phase paid for the compiling.
     const warmupConcurrency = Math.max(...levels);
-    for (let round = 0; round * 2 * phaseSeconds < benchWarmupSeconds; round++) {
+    let warmupRound = 1_000;
+    warmedSeconds = await warmUp(async () => {
+      const round = warmupRound++;
       await resetFirestore(projectId, env.firestore);
-      await rawPhase(warmupConcurrency, 1_000 + round);
-      await ingressPhase(warmupConcurrency, 1_000 + round);
-    }
+      await rawPhase(warmupConcurrency, round);
+      await ingressPhase(warmupConcurrency, round);
+    }, Object.values(env.pids));
     for (const concurrency of levels) {
       // Pairs of phases, each from an empty database (the emulator's JVM slows as its heap
       // fills); the pair with the median ratio is reported, so one noisy phase does not decide.
@@ -155,7 +158,7 @@ export async function benchSync(env: BenchEnv): Promise<string> {
     await db.terminate();
   }
   return [
-    `sync benchmark: after ${benchWarmupSeconds} s of both paths as warm-up, ${benchRounds} rounds of ${phaseSeconds} s phases per level (median shown), distinct documents, ~300-byte payloads`,
+    `sync benchmark: after ${fmt(warmedSeconds)} s of both paths as warm-up (until the emulators' JIT compilers went quiet), ${benchRounds} rounds of ${phaseSeconds} s phases per level (median shown), distinct documents, ~300-byte payloads`,
     "",
     "| phase | writes/s | p50 ms | p99 ms | vs raw set() (each round) | event p50 ms | event p99 ms |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
