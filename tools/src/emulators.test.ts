@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { checkEmulatorPrerequisites, startEmulator, stopAll } from "./emulators.ts";
 import { freePort } from "./free-port.ts";
+import { groupJitCpuMs } from "./process-group.ts";
 
 /** Command lines of live processes that mention `--port=<port>`. */
 async function processesOnPort(port: number): Promise<string[]> {
@@ -40,6 +41,10 @@ describe("emulators (real emulators)", () => {
         assert.equal((await response.text()).trim(), "Ok");
       }
       assert.equal((await processesOnPort(firestorePort)).length, 2, "bash launcher and java");
+      // The benchmarks wait for the JVMs' JIT compiler threads to go quiet: they are found.
+      for (const emulator of emulators) {
+        assert.ok(groupJitCpuMs(emulator.pid) > 0, `${emulator.kind} has compiled at start`);
+      }
     } finally {
       await stopAll(emulators);
     }
