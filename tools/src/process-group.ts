@@ -131,19 +131,24 @@ function hasLiveMember(pgid: number): boolean {
   return false;
 }
 
+/** The /proc directory of each thread of a process (none once it ended). */
+function threadDirs(pid: string): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map((task) => `/proc/${pid}/task/${task}`);
+  } catch {
+    return []; // it ended
+  }
+}
+
 /** True once every thread of every live member of a process group is stopped (SIGSTOP). */
 export function groupStopped(pgid: number): boolean {
   let members = 0;
   for (const { pid, fields } of groupStats(pgid)) {
     if (fields[0] === "Z" || fields[0] === "X") continue;
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue; // it ended
-    }
-    for (const task of tasks) {
-      const state = statFields(`/proc/${pid}/task/${task}/stat`)?.[0];
+    const threads = threadDirs(pid);
+    if (threads.length === 0) continue;
+    for (const thread of threads) {
+      const state = statFields(`${thread}/stat`)?.[0];
       if (state !== undefined && state !== "T" && state !== "t" && state !== "Z") return false;
     }
     members++;
@@ -165,21 +170,15 @@ export function groupCpuMs(pgid: number): number {
 export function groupJitCpuMs(pgid: number): number {
   let ticks = 0;
   for (const { pid } of groupStats(pgid)) {
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue; // it ended
-    }
-    for (const task of tasks) {
+    for (const thread of threadDirs(pid)) {
       let name: string;
       try {
-        name = readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8");
+        name = readFileSync(`${thread}/comm`, "utf8");
       } catch {
-        continue;
+        continue; // it ended
       }
       if (!/^C[12] CompilerThre/.test(name)) continue;
-      const fields = statFields(`/proc/${pid}/task/${task}/stat`);
+      const fields = statFields(`${thread}/stat`);
       if (fields) ticks += Number(fields[11]) + Number(fields[12]);
     }
   }
