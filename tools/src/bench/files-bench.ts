@@ -109,8 +109,8 @@ export async function benchFiles(env: EmulatorSession): Promise<string> {
       await records.reached(uploaded);
     };
     // Warm-up, not counted: the service's first requests pay for connections and JIT, and the
-    // emulators are JVMs whose JIT compilers take much of the machine for a minute or more
-    // under this load (their CPU per file fell from ~20 to ~7 ms between 30 and 120 s).
+    // emulators are JVMs whose JIT compilers stay busy for a minute or more under this load
+    // (the emulators' CPU per file fell from ~20 to ~7 ms between 30 and 120 s).
     const warmupSeconds = await warmUp(() => endToEnd(4), Object.values(env.pids));
     // Rounds of sharp alone then end to end, the round with the median ratio reported: the
     // machine's speed drifts, and a pair measured back to back shares its state.

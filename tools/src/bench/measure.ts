@@ -21,7 +21,8 @@ const jitWindowMs = 5_000;
  * Repeats `step` (some load through the emulators) for at least `benchWarmupSeconds`, then
  * until the emulators' JIT compilers (`pgids`) used under 3% of a core over the last 5 s, or
  * `benchWarmupMaxSeconds` passed. Returns the seconds it took. How long compiling lasts depends
- * on the load: the files benchmark's emulators still compiled with most of a core at 30-50 s.
+ * on the load: the files benchmark's emulators still compiled (8-20% of a core) at 30-50 s.
+ * `BENCH_WARMUP_TRACE=1` prints the compilers' share for each window.
  */
 export async function warmUp(step: () => Promise<void>, pgids: readonly number[]): Promise<number> {
   const jitMs = () => pgids.reduce((sum, pgid) => sum + groupJitCpuMs(pgid), 0);
