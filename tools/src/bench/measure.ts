@@ -8,10 +8,10 @@ export const benchRounds = Number(process.env.BENCH_ROUNDS ?? 3);
  * Least seconds of load before measuring (`BENCH_WARMUP_SECONDS`): the emulators are JVMs whose
  * JIT compilers take a large share of the machine in their first half minute or more under load.
  */
-export const benchWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
+const benchWarmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 30);
 
 /** Most seconds of warm-up (`BENCH_WARMUP_MAX_SECONDS`) when the JIT compilers stay busy. */
-export const benchWarmupMaxSeconds = Number(process.env.BENCH_WARMUP_MAX_SECONDS ?? 180);
+const benchWarmupMaxSeconds = Number(process.env.BENCH_WARMUP_MAX_SECONDS ?? 180);
 
 /** JIT compilers below this share of a core over a window count as quiet. */
 const quietJitShare = 0.03;
