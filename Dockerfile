@@ -21,7 +21,7 @@ RUN pnpm install --offline --frozen-lockfile
 # One service compiled and deployed alone: its dist/ and production dependencies only.
 FROM workspace AS build
 ARG SERVICE
-RUN node --conditions=source tools/src/cloud/package-cli.ts "${SERVICE}" /out
+RUN node --conditions=source tools/deploy/src/package-cli.ts "${SERVICE}" /out
 
 # The local stack's tools (storage emulator, provisioning, scheduler), run from source.
 FROM node:${NODE_VERSION}-bookworm-slim AS tools

@@ -34,4 +34,6 @@ export function backupService(
 }
 
 /** The environment the service reads, for tools that build the app in-process. */
-export { backupEnvSchema } from "./config.ts";
+export { backupEnvSchema, defaultBackupPageSize } from "./config.ts";
+export { leasePath } from "./lease.ts";
+export { restoreBackup } from "./restore.ts";

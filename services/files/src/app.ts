@@ -9,3 +9,4 @@ export function filesService(context: ServiceContext<FilesConfig>): ServiceDefin
 
 /** The environment the service reads, for tools that build the app in-process. */
 export { filesEnvSchema } from "./config.ts";
+export { makeThumbnails } from "./make-thumbnails.ts";

@@ -43,4 +43,5 @@ export function syncService(
 export { syncEnvSchema } from "./config.ts";
 /** Internal collections, for the infrastructure's field policies. */
 export { outboxCollection } from "./outbox.ts";
+export { ownedCollections } from "./validation.ts";
 export { idempotencyCollection } from "./write-document.ts";

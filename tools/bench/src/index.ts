@@ -1,0 +1,1 @@
+export { percentile } from "./measure.ts";

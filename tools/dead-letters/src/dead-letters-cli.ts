@@ -1,0 +1,130 @@
+// `pnpm dead-letters list|replay`: shows the messages consumers gave up on, kept by the
+// `<topic>-dead-letter-sub` subscriptions of the running stack, and replays chosen ones.
+import { parseArgs } from "node:util";
+import { PubSub } from "@google-cloud/pubsub";
+import { readStackFile } from "@syncstack/local-stack";
+import { Publisher, topics } from "@syncstack/shared";
+import { type DeadLetter, DeadLetterStore } from "./dead-letter-store.ts";
+
+// Local processes never reach for the cloud metadata server: nothing may leave loopback.
+process.env.METADATA_SERVER_DETECTION = "none";
+
+const usage = `usage: pnpm dead-letters list [--topic <topic>]... [--limit <n>] [--json]
+       pnpm dead-letters replay <topic/id>...
+       pnpm dead-letters replay --topic <topic> --all
+
+  list     prints the dead letters, oldest first; they stay where they are
+  replay   republishes the chosen dead letters to their topic (original attributes and
+           ordering key, for the subscription that failed them) and removes them
+topics: ${topics.map((t) => t.name).join(", ")}`;
+
+function fail(message: string): never {
+  process.stderr.write(`dead-letters: ${message}\n\n${usage}\n`);
+  process.exit(2);
+}
+
+/** What an operator sees of a dead letter. */
+export function describeDeadLetter(letter: DeadLetter): string {
+  const payload = letter.data.toString("utf8");
+  const attributes = Object.entries(letter.attributes)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(" ");
+  return [
+    `${letter.id}  ${letter.publishTime.toISOString()}`,
+    `  reason: ${letter.reason}`,
+    ...(letter.sourceSubscription ? [`  from: ${letter.sourceSubscription}`] : []),
+    `  attributes: ${attributes || "(none)"}`,
+    `  payload: ${JSON.stringify(payload.length > 200 ? `${payload.slice(0, 200)}...` : payload)} (${letter.data.length} bytes)`,
+  ].join("\n");
+}
+
+let parsed: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    allowPositionals: true,
+    options: {
+      topic: { type: "string", multiple: true },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+      all: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+try {
+  parsed = parse();
+} catch (error) {
+  fail((error as Error).message);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+const [command, ...ids] = positionals;
+const unknownTopic = values.topic?.find((name) => !topics.some((topic) => topic.name === name));
+if (unknownTopic !== undefined) fail(`unknown topic ${unknownTopic}`);
+const chosenTopics = values.topic;
+const limit = values.limit === undefined ? undefined : Number(values.limit);
+if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
+  fail(`--limit must be a positive integer, not ${values.limit}`);
+if (command === "replay" && ids.length > 0 === Boolean(values.all))
+  fail("replay takes either ids or --topic <topic> --all");
+if (command === "replay" && values.all && !chosenTopics) fail("replay --all needs --topic");
+const badId = ids.find(
+  (id) => !/^[^/]+\/[^/]+$/.test(id) || !topics.some((t) => id.startsWith(`${t.name}/`)),
+);
+if (badId !== undefined) fail(`${badId} is not a dead letter id (<topic>/<id>, as list prints it)`);
+if (command !== "list" && command !== "replay")
+  fail(command ? `unknown command ${command}` : "a command is needed");
+
+let stack: Awaited<ReturnType<typeof readStackFile>>;
+try {
+  stack = await readStackFile();
+} catch (error) {
+  process.stderr.write(`dead-letters: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+const pubsub = new PubSub({
+  projectId: stack.projectId,
+  apiEndpoint: stack.pubsub,
+  emulatorMode: true,
+});
+const store = new DeadLetterStore(pubsub, topics);
+const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
+let exitCode = 0;
+try {
+  if (command === "list") {
+    const letters = await store.list({ topics: chosenTopics, limit });
+    for (const letter of letters) {
+      process.stdout.write(
+        values.json
+          ? `${JSON.stringify({ ...letter, data: letter.data.toString("base64") })}\n`
+          : `${describeDeadLetter(letter)}\n`,
+      );
+    }
+    if (!values.json) process.stdout.write(`${letters.length} dead letter(s)\n`);
+  } else {
+    const wanted = new Set(ids);
+    const replayed = await store.replay(
+      publisher,
+      (letter) => values.all === true || wanted.has(letter.id),
+      chosenTopics ?? [...new Set(ids.map((id) => id.split("/")[0] ?? ""))],
+    );
+    for (const letter of replayed)
+      process.stdout.write(`replayed ${letter.id} to ${letter.topic}\n`);
+    const missing = ids.filter((id) => !replayed.some((letter) => letter.id === id));
+    if (missing.length > 0) {
+      process.stderr.write(`dead-letters: not found: ${missing.join(", ")}\n`);
+      exitCode = 1;
+    }
+  }
+} catch (error) {
+  process.stderr.write(`dead-letters: ${(error as Error).message}\n`);
+  exitCode = 1;
+} finally {
+  await publisher.close();
+  await store.close();
+  await pubsub.close();
+}
+process.exit(exitCode);

@@ -1,0 +1,17 @@
+// `node --conditions=source tools/deploy/src/package-cli.ts <service> <dir>`: a service alone,
+// built and with its production dependencies, in <dir> (the Dockerfile's build stage).
+import { resolve } from "node:path";
+import { type ServiceName, serviceNames } from "@syncstack/shared";
+import { packageService } from "./package-service.ts";
+
+const [service, dir] = process.argv.slice(2);
+if (!serviceNames.includes(service as ServiceName) || !dir) {
+  process.stderr.write(`usage: package-cli.ts <${serviceNames.join("|")}> <dir>\n`);
+  process.exit(2);
+}
+try {
+  await packageService(service as ServiceName, resolve(dir));
+} catch (error) {
+  process.stderr.write(`package: ${(error as Error).message}\n`);
+  process.exit(1);
+}

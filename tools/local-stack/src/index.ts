@@ -1,0 +1,12 @@
+export { type EmulatorSession, startEmulatorSession } from "./emulator-session.ts";
+export { freePort } from "./free-port.ts";
+export { repoRoot } from "./paths.ts";
+export { groupCpuMs, groupJitCpuMs, type ManagedProcess, startService } from "./process-group.ts";
+export {
+  nodeOptionsOf,
+  type RunningStack,
+  type StackFile,
+  type StackOptions,
+  startStack,
+} from "./stack.ts";
+export { readStackFile } from "./stack-file.ts";

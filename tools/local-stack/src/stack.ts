@@ -1,0 +1,326 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PubSub } from "@google-cloud/pubsub";
+import { Storage } from "@google-cloud/storage";
+import { startTopicScheduler } from "@syncstack/scheduler";
+import {
+  createLogger,
+  defaultBucketNames,
+  Publisher,
+  provisionBuckets,
+  provisionTopology,
+  type ServiceName,
+  serviceEnvironment,
+  serviceNames,
+  serviceNodeOptions,
+  topics,
+} from "@syncstack/shared";
+import {
+  checkEmulatorPrerequisites,
+  type RunningEmulator,
+  startEmulator,
+  stopAll,
+} from "./emulators.ts";
+import { assertPortFree } from "./free-port.ts";
+import { repoRoot } from "./paths.ts";
+import {
+  groupStopped,
+  type ManagedProcess,
+  prefixLines,
+  signalGroup,
+  startService,
+} from "./process-group.ts";
+
+/** Ports and options of a local stack; the defaults are CONTRACT.md's. */
+export interface StackOptions {
+  projectId: string;
+  ports: { pubsub: number; firestore: number; storage: number } & Record<ServiceName, number>;
+  /** Where stack.json (and kept Firestore data) go. */
+  stateDir: string;
+  /** Keep Firestore data across restarts (export on stop, import on start). */
+  persist: boolean;
+  firestoreHeapMiB: number;
+  /** Extra environment for the four services (e.g. shorter sweep intervals for fault tests). */
+  serviceEnv?: Record<string, string>;
+  /** Where each part's output lines go; by default stdout, prefixed with the part's name. */
+  output?: (part: string) => (line: string) => void;
+}
+
+/** The endpoints file CONTRACT.md describes. */
+export interface StackFile {
+  projectId: string;
+  pubsub: string;
+  firestore: string;
+  storage: string;
+  services: Record<ServiceName, string>;
+  buckets: { uploads: string; thumbnails: string; backups: string };
+}
+
+/** One process of a running stack, for fault tests: signalled, paused, restarted. */
+export interface StackPart {
+  /** The process group now running it. */
+  pid(): number;
+  /** Sends a signal to its whole process group (SIGKILL to crash it, SIGSTOP to freeze it). */
+  signal(signal: NodeJS.Signals): void;
+  /** Starts it again (after a crash or a stop) with the same configuration; resolves when healthy. */
+  restart(): Promise<void>;
+}
+
+/** An emulator of a running stack: frozen and thawed, never restarted (it would lose its state). */
+export interface EmulatorPart extends Omit<StackPart, "restart"> {
+  /** SIGSTOP, resolving once every thread has stopped: it answers nothing until thawed. */
+  freeze(): Promise<void>;
+  thaw(): void;
+}
+
+/** A running stack and how to stop everything it started. */
+export interface RunningStack {
+  file: StackFile;
+  parts: Record<ServiceName, StackPart> & Record<"pubsub" | "firestore", EmulatorPart>;
+  stop(): Promise<void>;
+}
+
+const colors: Record<string, number> = {
+  storage: 33,
+  pubsub: 35,
+  firestore: 33,
+  sync: 32,
+  files: 36,
+  backup: 34,
+  analytics: 31,
+  stack: 37,
+};
+const width = Math.max(...Object.keys(colors).map((name) => name.length));
+const prefixed = (name: string) => prefixLines(name, colors[name], { width });
+
+/**
+ * Starts the emulators, provisions the topology from the registry, starts the four services
+ * and the scheduler, waits until each is ready and writes stack.json. On failure it stops
+ * whatever it had started before rethrowing.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const problems = checkEmulatorPrerequisites();
+  if (problems.length > 0) throw new Error(`cannot start the stack:\n  ${problems.join("\n  ")}`);
+  const { ports } = options;
+  const output = options.output ?? prefixed;
+  await Promise.all([
+    assertPortFree(
+      ports.pubsub,
+      "Pub/Sub emulator",
+      "stop whatever listens there or pass --pubsub-port",
+    ),
+    assertPortFree(
+      ports.firestore,
+      "Firestore emulator",
+      "stop whatever listens there or pass --firestore-port",
+    ),
+    assertPortFree(
+      ports.storage,
+      "storage emulator",
+      "stop whatever listens there or pass --storage-port",
+    ),
+    ...serviceNames.map((name) =>
+      assertPortFree(
+        ports[name],
+        `${name} service`,
+        `stop whatever listens there or pass --${name}-port`,
+      ),
+    ),
+  ]);
+
+  const emulators: RunningEmulator[] = [];
+  const services: ManagedProcess[] = [];
+  let stopScheduler = () => {};
+  const log = output("stack");
+  let storageEmulator: ManagedProcess | undefined;
+  const stopEverything = async () => {
+    stopScheduler();
+    // A part a fault test froze must run again to hear SIGTERM.
+    for (const emulator of emulators) signalGroup(emulator.pid, "SIGCONT");
+    await Promise.all(services.map((service) => service.stop(10_000)));
+    await storageEmulator?.stop(5_000);
+    await stopAll(emulators);
+  };
+
+  try {
+    emulators.push(
+      ...(await Promise.all([
+        startEmulator("pubsub", { port: ports.pubsub, onLog: output("pubsub") }),
+        startEmulator("firestore", {
+          port: ports.firestore,
+          heapMiB: options.firestoreHeapMiB,
+          projectId: options.projectId,
+          onLog: output("firestore"),
+          ...(options.persist ? { dataDir: join(options.stateDir, "firestore-data") } : {}),
+        }),
+      ])),
+    );
+    const [pubsubHost, firestoreHost] = emulators.map((emulator) => emulator.host) as [
+      string,
+      string,
+    ];
+    const serviceUrls = Object.fromEntries(
+      serviceNames.map((name) => [name, `http://127.0.0.1:${ports[name]}`]),
+    ) as Record<ServiceName, string>;
+
+    const pubsub = new PubSub({
+      projectId: options.projectId,
+      apiEndpoint: pubsubHost,
+      emulatorMode: true,
+    });
+    await provisionTopology(pubsub, topics, { serviceUrls, nativePolicies: false });
+    log(`provisioned ${topics.length} topics, their dead-letter topics and subscriptions`);
+
+    const storageUrl = `http://127.0.0.1:${ports.storage}`;
+    storageEmulator = startService("storage", {
+      command: process.execPath,
+      args: [
+        "--conditions=source",
+        join(repoRoot, "tools/storage-emulator/src/main.ts"),
+        `--port=${ports.storage}`,
+        `--data-dir=${join(options.stateDir, "storage")}`,
+        `--pubsub-host=${pubsubHost}`,
+        "--quiet",
+      ],
+      env: { ...process.env, METADATA_SERVER_DETECTION: "none" },
+      cwd: repoRoot,
+      log: output("storage"),
+    });
+    await waitHealthy(storageEmulator, `${storageUrl}/`);
+    const buckets = defaultBucketNames(options.projectId);
+    await provisionBuckets(
+      new Storage({ projectId: options.projectId, apiEndpoint: storageUrl }),
+      options.projectId,
+      buckets,
+    );
+    log(`provisioned buckets ${Object.values(buckets).join(", ")} and the uploads notification`);
+
+    const env = {
+      ...process.env,
+      GOOGLE_CLOUD_PROJECT: options.projectId,
+      PUBSUB_EMULATOR_HOST: pubsubHost,
+      FIRESTORE_EMULATOR_HOST: firestoreHost,
+      STORAGE_EMULATOR_HOST: storageUrl,
+      PUBLIC_BASE_URL: storageUrl,
+      UPLOADS_BUCKET: buckets.uploads,
+      THUMBNAILS_BUCKET: buckets.thumbnails,
+      METADATA_SERVER_DETECTION: "none",
+      // Local apps sign in against the Firebase Auth emulator, whose tokens are unsigned.
+      FIREBASE_AUTH_EMULATOR_HOST: process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099",
+    };
+    const launch = (name: ServiceName) =>
+      startService(name, {
+        command: process.execPath,
+        args: [
+          "--conditions=source",
+          ...nodeOptionsOf(name),
+          join(repoRoot, "services", name, "src", "main.ts"),
+        ],
+        env: {
+          ...env,
+          ...serviceEnvironment[name],
+          ...options.serviceEnv,
+          PORT: String(ports[name]),
+        },
+        cwd: repoRoot,
+        log: output(name),
+      });
+    services.push(...serviceNames.map(launch));
+    await Promise.all(
+      services.map((service, i) =>
+        waitHealthy(service, `${serviceUrls[serviceNames[i] as ServiceName]}/healthz`),
+      ),
+    );
+    const servicePart = (name: ServiceName, index: number): StackPart => ({
+      pid: () => (services[index] as ManagedProcess).pid,
+      signal: (signal) => signalGroup((services[index] as ManagedProcess).pid, signal),
+      restart: async () => {
+        await (services[index] as ManagedProcess).stop(10_000);
+        services[index] = launch(name);
+        await waitHealthy(services[index], `${serviceUrls[name]}/healthz`);
+      },
+    });
+    const emulatorPart = (emulator: RunningEmulator): EmulatorPart => ({
+      pid: () => emulator.pid,
+      signal: (signal) => signalGroup(emulator.pid, signal),
+      freeze: async () => {
+        signalGroup(emulator.pid, "SIGSTOP");
+        // Every thread of a busy JVM takes a moment to stop; until then it still answers.
+        while (!groupStopped(emulator.pid)) await new Promise((resolve) => setTimeout(resolve, 10));
+      },
+      thaw: () => signalGroup(emulator.pid, "SIGCONT"),
+    });
+    const parts = {
+      ...(Object.fromEntries(serviceNames.map((name, i) => [name, servicePart(name, i)])) as Record<
+        ServiceName,
+        StackPart
+      >),
+      pubsub: emulatorPart(emulators[0] as RunningEmulator),
+      firestore: emulatorPart(emulators[1] as RunningEmulator),
+    };
+
+    const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
+    const logger = createLogger({
+      projectId: options.projectId,
+      fields: { component: "scheduler" },
+      write: log,
+    });
+    const scheduler = startTopicScheduler(publisher, logger);
+    stopScheduler = () => scheduler.stop();
+
+    const file: StackFile = {
+      projectId: options.projectId,
+      pubsub: pubsubHost,
+      firestore: firestoreHost,
+      storage: storageUrl,
+      services: serviceUrls,
+      buckets,
+    };
+    await mkdir(options.stateDir, { recursive: true });
+    const stackFile = join(options.stateDir, "stack.json");
+    await writeFile(stackFile, `${JSON.stringify(file, null, 2)}\n`);
+    for (const next of scheduler.next())
+      log(`scheduler: ${next.name} next at ${next.at.toISOString()}`);
+
+    return {
+      file,
+      parts,
+      async stop() {
+        await rm(stackFile, { force: true });
+        await pubsub.close();
+        await stopEverything();
+      },
+    };
+  } catch (error) {
+    await stopEverything();
+    throw error;
+  }
+}
+
+async function waitHealthy(
+  service: ManagedProcess,
+  url: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let exited: number | null | undefined;
+  void service.exited.then((code) => {
+    exited = code;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== undefined)
+      throw new Error(`${service.name} exited with ${exited} before it was ready`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${service.name} was not healthy at ${url} within ${timeoutMs} ms`);
+}
+
+/** The service's V8 options from the registry, as command-line arguments. */
+export function nodeOptionsOf(name: ServiceName): string[] {
+  return serviceNodeOptions[name].split(" ").filter(Boolean);
+}

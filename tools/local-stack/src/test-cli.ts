@@ -1,0 +1,71 @@
+// Runs every test (or the files given) against real emulators started once for the run on
+// free ports, so tests never touch a running dev stack. Test files isolate themselves by
+// project id, which lets them run concurrently on the same emulators. Then the fault tests
+// (`*.chaos.ts`), one file at a time: each starts a whole stack of its own and breaks it.
+// `--chaos` runs only those, `--no-chaos` skips them.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { type EmulatorSession, startEmulatorSession } from "./emulator-session.ts";
+import { repoRoot } from "./paths.ts";
+
+// Local processes never reach for the cloud metadata server: nothing may leave loopback.
+process.env.METADATA_SERVER_DETECTION = "none";
+
+const defaultPatterns = [
+  "packages/*/src/**/*.test.ts",
+  "services/*/src/**/*.test.ts",
+  "tools/*/src/**/*.test.ts",
+  "tests/**/*.test.ts",
+];
+
+const args = process.argv.slice(2);
+const chaosOnly = args.includes("--chaos");
+const skipChaos = args.includes("--no-chaos");
+const files = args.filter((arg) => !arg.startsWith("--"));
+const chaosPatterns = ["tests/chaos/*.chaos.ts"];
+
+let session: EmulatorSession;
+try {
+  session = await startEmulatorSession();
+} catch (error) {
+  process.stderr.write(`cannot run the tests: ${(error as Error).message}\n`);
+  process.exit(1);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void session.stop().finally(() => process.exit(130)));
+}
+
+async function runTests(patterns: string[], concurrency: number): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--conditions=source",
+      "--test",
+      `--test-concurrency=${concurrency}`,
+      "--test-timeout=300000",
+      ...patterns,
+    ],
+    {
+      cwd: repoRoot,
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        SYNCSTACK_TEST: "1",
+        PUBSUB_EMULATOR_HOST: session.pubsub,
+        FIRESTORE_EMULATOR_HOST: session.firestore,
+        STORAGE_EMULATOR_HOST: session.storage,
+      },
+    },
+  );
+  const [code] = (await once(child, "exit")) as [number | null];
+  return code ?? 1;
+}
+
+let code = 0;
+if (files.length > 0) code = await runTests(files, 2);
+else {
+  if (!chaosOnly) code = await runTests(defaultPatterns, 2);
+  if (code === 0 && !skipChaos) code = await runTests(chaosPatterns, 1);
+}
+await session.stop();
+process.exit(code);

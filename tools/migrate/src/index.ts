@@ -1,0 +1,3 @@
+export { defaultCheckpointPath, defaultReportPath } from "./checkpoint.ts";
+export type { MigrationTransform } from "./load-transform.ts";
+export { runMigration } from "./run-migration.ts";

@@ -1,0 +1,1 @@
+export { startTopicScheduler } from "./topic-scheduler.ts";
