@@ -28,6 +28,7 @@ import {
 import { syncService } from "./app.ts";
 import { syncEnvSchema } from "./config.ts";
 import { Outbox, outboxCollection, type PendingEvent } from "./outbox.ts";
+import { OutboxSweeper } from "./outbox-sweeper.ts";
 
 const projectId = testProjectId();
 const config = (extra: Record<string, string> = {}) =>
@@ -369,7 +370,6 @@ describe("the outbox", () => {
   test("an answer does not wait for its event's publish, unless the backlog is full", async () => {
     const outbox = new Outbox(ctx.firestore, ctx.publisher, memoryLogger(projectId).logger, {
       deadlineMs: 10_000,
-      sweepAgeMs: 60_000,
       publishWaitMs: 200,
       maxBacklog: 1,
     });
@@ -381,8 +381,13 @@ describe("the outbox", () => {
       source: "test",
       uid: "alice",
     });
-    const handed = [1, 2].map((n) =>
-      outbox.afterCommit(outbox.add(ctx.firestore.batch(), [event(n)]), event(n), Timestamp.now()),
+    const handed = [1, 2].map(
+      (n) =>
+        outbox.committed(
+          outbox.add(ctx.firestore.batch(), [event(n)]),
+          [event(n)],
+          Timestamp.now(),
+        )[0],
     );
     const state = (promise: Promise<void> | undefined) =>
       Promise.race([
@@ -405,7 +410,9 @@ describe("the outbox", () => {
       if (failures-- > 0) return Promise.reject(new AppError("unavailable", "Pub/Sub is down"));
       return ctx.publisher.publish(topic, payload, options);
     };
-    const outbox = new Outbox(ctx.firestore, flaky, memoryLogger(projectId).logger, {
+    const logger = memoryLogger(projectId).logger;
+    const outbox = new Outbox(ctx.firestore, flaky, logger, { deadlineMs: 10_000 });
+    const sweeper = new OutboxSweeper(ctx.firestore, outbox, flaky, logger, {
       deadlineMs: 10_000,
       sweepAgeMs: 60_000,
     });
@@ -433,7 +440,7 @@ describe("the outbox", () => {
       false,
       "nothing of the blocked document overtook its refused event",
     );
-    assert.equal(await outbox.sweep(), 3);
+    assert.equal(await sweeper.sweep(), 3);
     await hand("stuck", 4); // live again
     const stuck = await eventsFor("stuck", 4);
     assert.deepEqual(
@@ -471,7 +478,7 @@ describe("the outbox", () => {
       false,
     );
 
-    assert.equal(await service.outbox.sweep(), 1);
+    assert.equal(await service.sweeper.sweep(), 1);
     const [event] = await eventsFor("outage", 1);
     assert.equal(event?.version, 1);
     const emptied = await waitFor("published entry removed from the outbox", async () => {
