@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { after, beforeEach, describe, test } from "node:test";
 import { setTimeout } from "node:timers/promises";
 import { Timestamp } from "@google-cloud/firestore";
-import { closeServiceContext, defaultBucketNames } from "@syncstack/shared";
+import { defaultBucketNames } from "@syncstack/shared";
 import { resetFirestore, testProjectId } from "@syncstack/shared/testing";
 import { leasePath } from "./lease.ts";
 import { runBackup } from "./run-backup.ts";
-import { backupTestContext, configureBackup, depsOf, provision } from "./testing/backup-fixture.ts";
+import { backupTopics, configureBackup, depsOf, startBackup } from "./testing/backup-fixture.ts";
 
 const projectId = testProjectId();
-const ctx = backupTestContext(projectId);
+const backup = await startBackup(projectId, { topics: backupTopics, unsubscribed: true });
+const ctx = backup.context;
 const deps = depsOf(ctx);
 const bucketName = defaultBucketNames(projectId).backups;
 const db = ctx.firestore;
 
-before(() => provision(ctx));
 after(async () => {
   await deps.exportDb.terminate();
-  await closeServiceContext(ctx);
+  await backup.close();
 });
 beforeEach(async () => {
   await resetFirestore(projectId);
