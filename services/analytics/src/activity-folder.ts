@@ -1,11 +1,5 @@
 import { type Firestore, Timestamp } from "@google-cloud/firestore";
-import {
-  type Clock,
-  type Logger,
-  startSweeper,
-  systemClock,
-  withDeadline,
-} from "@syncstack/shared";
+import { type Clock, type Logger, systemClock, withDeadline } from "@syncstack/shared";
 import { activityDeltasCollection } from "./collections.ts";
 import { foldDeltas, maxFoldWrites, type PendingDelta, pendingOf } from "./fold-deltas.ts";
 
@@ -61,7 +55,10 @@ export class ActivityFolder implements DeltaSink {
     this.#arm();
   }
 
-  /** Queues every delta older than the sweep age (one page); returns how many it found. */
+  /**
+   * Queues every delta older than the sweep age (one page), which a crashed instance
+   * committed but never folded; returns how many it found. Run periodically by `startSweeper`.
+   */
   async sweep(): Promise<number> {
     const cutoff = Timestamp.fromMillis(this.#now() - this.#options.sweepAgeMs);
     const stale = await withDeadline("firestore.deltas.sweep", this.#options.deadlineMs, () =>
@@ -92,21 +89,6 @@ export class ActivityFolder implements DeltaSink {
       for (const { ref, delta } of deltas) this.#forget(delta.uid, ref.path);
     }
     return folded;
-  }
-
-  /**
-   * Sweeps now (the instance may replace one that crashed with deltas unfolded) and every
-   * `intervalMs`; the returned stop also folds what is waiting.
-   */
-  start(intervalMs: number): () => Promise<void> {
-    const stopSweeping = startSweeper(() => this.sweep(), {
-      intervalMs,
-      onError: (error) => this.#logger.warn("sweep failed", { error }),
-    });
-    return async () => {
-      await stopSweeping();
-      await this.stop();
-    };
   }
 
   /** Stops taking deltas and folds what is waiting, ignoring the interval (shutdown). */
