@@ -5,10 +5,15 @@ import type { Outbox, PendingEvent } from "./outbox.ts";
 /** Firestore codes that mean a precondition of one write in the batch did not hold. */
 export const conflictCodes: ReadonlySet<number> = new Set([5, 6, 9]);
 
-/** A change's commit: when, and the outbox entry holding its event. */
+/** A change's commit: when, the outbox entry holding its event, and its handover to publishing. */
 export interface Committed {
   writeTime: Timestamp;
   entry: DocumentReference;
+  /**
+   * Resolves once the outbox has taken the event: at once, unless its publishing backlog is
+   * full (then once the event is published). Never rejects.
+   */
+  handedOver: Promise<void>;
 }
 
 interface Item {
@@ -65,8 +70,7 @@ export class GroupCommit {
 
   /**
    * Commits `writes` writes that `add` puts in a batch, with `event` in the outbox; resolves
-   * with the commit time and the outbox entry once the outbox has taken the event (at once,
-   * unless its publishing backlog is full).
+   * with the commit time, the outbox entry and the event's handover to publishing.
    */
   commit(
     path: string,
@@ -141,10 +145,13 @@ export class GroupCommit {
       batch.commit(),
     );
     if (!first) throw new Error("a commit returned no write results");
-    const committed = { writeTime: first.writeTime, entry };
     const handedOver = this.#outbox.committed(entry, events, first.writeTime);
     items.forEach((item, index) => {
-      void (handedOver[index] ?? Promise.resolve()).then(() => item.resolve(committed));
+      item.resolve({
+        writeTime: first.writeTime,
+        entry,
+        handedOver: handedOver[index] ?? Promise.resolve(),
+      });
     });
   }
 }

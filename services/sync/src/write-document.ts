@@ -192,13 +192,14 @@ export class DocumentWriter {
         addIdempotencyRecord(batch, idemRef, options.idempotency.requestHash, pending, this.#now());
       }
     };
-    const { writeTime: committedAt } = await this.#commits.commit(
+    const { writeTime: committedAt, handedOver } = await this.#commits.commit(
       docRef.path,
       idemRef ? 2 : 1,
       add,
       event,
     );
     this.#known.set(docRef.path, { version: event.version, updateTime: committedAt });
+    await handedOver;
     return { ...pending, updated_at: committedAt.toDate().toISOString() };
   }
 }
