@@ -77,6 +77,14 @@ export {
   defaultBucketNames,
   provisionBuckets,
 } from "./storage-topology.ts";
+export {
+  type Clock,
+  intervalSchedule,
+  type Schedule,
+  type SweeperOptions,
+  startSweeper,
+  systemClock,
+} from "./sweeper.ts";
 export { setupTelemetry, type Telemetry, type TraceExporterKind, tracer } from "./telemetry.ts";
 export * from "./topics/backup-requested.ts";
 export * from "./topics/file-uploaded.ts";

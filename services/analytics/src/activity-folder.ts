@@ -1,8 +1,12 @@
 import { type Firestore, Timestamp } from "@google-cloud/firestore";
-import { type Logger, withDeadline } from "@syncstack/shared";
+import { type Clock, type Logger, systemClock, withDeadline } from "@syncstack/shared";
 import { activityDeltasCollection } from "./collections.ts";
 import { foldDeltas, maxFoldWrites, type PendingDelta, pendingOf } from "./fold-deltas.ts";
-import type { DeltaSink } from "./on-realtime-update.ts";
+
+/** Takes committed deltas to fold into their users' records. */
+export interface DeltaSink {
+  note(pending: PendingDelta): void;
+}
 
 export interface FolderOptions {
   /** Least time between two folds into one user's record. */
@@ -10,6 +14,8 @@ export interface FolderOptions {
   deadlineMs: number;
   /** Unfolded deltas older than this are the sweeper's. */
   sweepAgeMs: number;
+  /** Decides the sweep age and when a user may be folded again. */
+  now?: Clock;
 }
 
 /**
@@ -22,6 +28,7 @@ export class ActivityFolder implements DeltaSink {
   readonly #db: Firestore;
   readonly #logger: Logger;
   readonly #options: FolderOptions;
+  readonly #now: Clock;
   /** Deltas waiting, by uid and path. */
   readonly #waiting = new Map<string, Map<string, PendingDelta>>();
   /** When each recently folded user may be folded again. */
@@ -35,6 +42,7 @@ export class ActivityFolder implements DeltaSink {
     this.#db = db;
     this.#logger = logger.child({ component: "activity-folder" });
     this.#options = options;
+    this.#now = options.now ?? systemClock;
   }
 
   /** A delta committed: fold it as soon as its user's interval allows. */
@@ -47,9 +55,12 @@ export class ActivityFolder implements DeltaSink {
     this.#arm();
   }
 
-  /** Queues every delta older than the sweep age (one page); returns how many it found. */
+  /**
+   * Queues every delta older than the sweep age (one page), which a crashed instance
+   * committed but never folded; returns how many it found. Run periodically by `startSweeper`.
+   */
   async sweep(): Promise<number> {
-    const cutoff = Timestamp.fromMillis(Date.now() - this.#options.sweepAgeMs);
+    const cutoff = Timestamp.fromMillis(this.#now() - this.#options.sweepAgeMs);
     const stale = await withDeadline("firestore.deltas.sweep", this.#options.deadlineMs, () =>
       this.#db
         .collection(activityDeltasCollection)
@@ -80,21 +91,6 @@ export class ActivityFolder implements DeltaSink {
     return folded;
   }
 
-  /** Sweeps now and every `intervalMs`; the returned stop also folds what is waiting. */
-  start(intervalMs: number): () => Promise<void> {
-    const sweep = () => {
-      this.sweep().catch((error: unknown) => this.#logger.warn("sweep failed", { error }));
-    };
-    // At start-up too: the instance may replace one that crashed with deltas unfolded.
-    sweep();
-    const sweeper = setInterval(sweep, intervalMs);
-    sweeper.unref();
-    return async () => {
-      clearInterval(sweeper);
-      await this.stop();
-    };
-  }
-
   /** Stops taking deltas and folds what is waiting, ignoring the interval (shutdown). */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -106,7 +102,7 @@ export class ActivityFolder implements DeltaSink {
 
   #arm(): void {
     if (this.#timer || this.#busy || this.#stopped || this.#waiting.size === 0) return;
-    const now = Date.now();
+    const now = this.#now();
     let at = Number.POSITIVE_INFINITY;
     for (const uid of this.#waiting.keys()) at = Math.min(at, this.#nextFold.get(uid) ?? now);
     this.#timer = setTimeout(
@@ -124,7 +120,7 @@ export class ActivityFolder implements DeltaSink {
 
   /** Folds one transaction's worth of due users; returns how many deltas it folded. */
   async #round(ignoreInterval: boolean): Promise<number> {
-    const now = Date.now();
+    const now = this.#now();
     for (const [uid, at] of this.#nextFold) if (at <= now) this.#nextFold.delete(uid);
     const users: string[] = [];
     const taken: PendingDelta[] = [];
@@ -145,7 +141,7 @@ export class ActivityFolder implements DeltaSink {
       // The deltas stay queued; the interval below is the back-off before the next attempt.
       this.#logger.warn("folding activity failed, will retry", { error, deltas: taken.length });
     }
-    const next = Date.now() + this.#options.intervalMs;
+    const next = this.#now() + this.#options.intervalMs;
     for (const uid of users) this.#nextFold.set(uid, next);
     return folded;
   }

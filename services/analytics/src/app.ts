@@ -2,6 +2,7 @@ import {
   requireUser,
   type ServiceContext,
   type ServiceDefinition,
+  startSweeper,
   type TokenVerifier,
   tokenVerifierFor,
 } from "@syncstack/shared";
@@ -36,7 +37,17 @@ export function analyticsService(
     routes: (app) => {
       app.get("/v1/stats", requireUser(verifyToken), getStats(firestore, config.DEADLINE_MS));
     },
-    start: () => folder.start(config.SWEEP_INTERVAL_MS),
+    start: () => {
+      // At start-up too: the instance may replace one that crashed with deltas unfolded.
+      const stop = startSweeper(() => folder.sweep(), {
+        intervalMs: config.SWEEP_INTERVAL_MS,
+        onError: (error) => context.logger.warn("activity sweep failed", { error }),
+      });
+      return async () => {
+        await stop();
+        await folder.stop();
+      };
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { DocumentData, Firestore, Timestamp } from "@google-cloud/firestore";
-import { AppError, withDeadline } from "@syncstack/shared";
+import { AppError, type Clock, systemClock, withDeadline } from "@syncstack/shared";
 import type { RequestHandler } from "express";
 import { z } from "zod";
 import { dailyStatsPath, historyCollection } from "./collections.ts";
@@ -32,15 +32,19 @@ function toJson(data: DocumentData): Record<string, unknown> {
 /**
  * `GET /v1/stats?from=&to=&limit=`: the latest tick's figures (null before the first tick)
  * and the history of ticks in the range, oldest first, to draw a trend. The range defaults
- * to the last 30 days.
+ * to the 30 days up to `now`.
  */
-export function getStats(db: Firestore, deadlineMs: number): RequestHandler {
+export function getStats(
+  db: Firestore,
+  deadlineMs: number,
+  now: Clock = systemClock,
+): RequestHandler {
   return async (request, response) => {
     const parsed = querySchema.safeParse(request.query);
     if (!parsed.success) {
       throw new AppError("invalid_argument", parsed.error.issues.map((i) => i.message).join("; "));
     }
-    const to = parsed.data.to ? new Date(parsed.data.to) : new Date();
+    const to = new Date(parsed.data.to ?? now());
     const from = parsed.data.from
       ? new Date(parsed.data.from)
       : new Date(to.getTime() - defaultRangeMs);

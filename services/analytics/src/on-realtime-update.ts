@@ -8,15 +8,10 @@ import {
   realtimeUpdates,
   withDeadline,
 } from "@syncstack/shared";
+import type { DeltaSink } from "./activity-folder.ts";
 import { type ActivityDelta, activityDeltasCollection } from "./collections.ts";
-import type { PendingDelta } from "./fold-deltas.ts";
 
 const recordRetentionMs = 7 * 24 * 3_600_000;
-
-/** Takes committed deltas to fold into their users' records. */
-export interface DeltaSink {
-  note(pending: PendingDelta): void;
-}
 
 /**
  * An event's identity: the sync outbox may publish one event twice under different message

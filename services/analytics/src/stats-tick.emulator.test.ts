@@ -12,7 +12,7 @@ import {
   userStatsCollection,
 } from "./collections.ts";
 import { tickId } from "./on-stats-tick.ts";
-import { activity, type Harness, startAnalytics } from "./testing/harness.ts";
+import { type Analytics, activity, startAnalytics } from "./testing/analytics-fixture.ts";
 
 const projectId = testProjectId();
 const hour = 3_600_000;
@@ -20,7 +20,7 @@ const hour = 3_600_000;
 const t2 = new Date(Math.floor(Date.now() / hour) * hour);
 const t1 = new Date(t2.getTime() - 6 * hour);
 const t0 = new Date(t2.getTime() - 12 * hour);
-let analytics: Harness;
+let analytics: Analytics;
 let db: Firestore;
 
 const tick = (at: Date, messageId?: string) =>
@@ -66,7 +66,7 @@ const figuresOf = (data: Record<string, unknown> | undefined) => ({
 
 before(async () => {
   analytics = await startAnalytics(projectId, { subscribe: true });
-  db = analytics.ctx.firestore;
+  db = analytics.context.firestore;
 });
 after(() => analytics.close());
 beforeEach(() => resetFirestore(projectId));
@@ -103,7 +103,7 @@ describe("stats-tick", () => {
     // An instance that crashed before folding leaves 30 creates behind: 20 by seeded users,
     // 10 by users with no record yet.
     const crashed = await startAnalytics(projectId, { subscribe: false });
-    await crashed.service.folder.stop();
+    await crashed.definition.folder.stop();
     for (let n = 0; n < 30; n++) {
       const uid = n < 20 ? `seed-${n * 13}` : `newcomer-${n}`;
       assert.equal(await crashed.push(realtimeUpdates, activity(uid, n)), 204);
@@ -115,7 +115,7 @@ describe("stats-tick", () => {
     const figures = await aggregateStats(db, at, readTime, 10_000);
     assert.deepEqual(figures, { ...before, total_documents: before.total_documents + 30 });
 
-    await analytics.ctx.publisher.publish(statsTick, { tick_at: at.toISOString() });
+    await analytics.context.publisher.publish(statsTick, { tick_at: at.toISOString() });
     const stats = await waitFor("daily_stats", daily);
     assert.equal((await db.collection(activityDeltasCollection).get()).size, 0, "folded first");
     const after = await bruteForce(at);
@@ -164,7 +164,7 @@ describe("GET /v1/stats", () => {
   });
 
   test("returns null and no history before the first tick", async () => {
-    const response = await analytics.get("/v1/stats", "viewer");
+    const response = await analytics.get("/v1/stats", { uid: "viewer" });
     assert.equal(response.status, 200);
     const body = (await response.json()) as { latest: unknown; history: unknown[] };
     assert.equal(body.latest, null);
@@ -174,7 +174,7 @@ describe("GET /v1/stats", () => {
   test("returns the latest figures and the ticks of a range, oldest first", async () => {
     await seedUsers(3, t2);
     for (const at of [t0, t1, t2]) assert.equal(await tick(at), 204);
-    const all = (await (await analytics.get("/v1/stats", "viewer")).json()) as {
+    const all = (await (await analytics.get("/v1/stats", { uid: "viewer" })).json()) as {
       latest: Record<string, unknown>;
       history: { tick: string; timestamp: string; total_users: number }[];
     };
@@ -192,7 +192,7 @@ describe("GET /v1/stats", () => {
       [t0, t1, t2].map((at) => at.toISOString()),
     );
     const range = `from=${t1.toISOString()}&to=${t2.toISOString()}&limit=1`;
-    const page = (await (await analytics.get(`/v1/stats?${range}`, "viewer")).json()) as {
+    const page = (await (await analytics.get(`/v1/stats?${range}`, { uid: "viewer" })).json()) as {
       history: { tick: string }[];
       has_more: boolean;
     };
@@ -211,7 +211,7 @@ describe("GET /v1/stats", () => {
       [`from=${t2.toISOString()}&to=${t0.toISOString()}`, /from must not be after to/],
     ];
     for (const [query, message] of cases) {
-      const response = await analytics.get(`/v1/stats?${query}`, "viewer");
+      const response = await analytics.get(`/v1/stats?${query}`, { uid: "viewer" });
       assert.equal(response.status, 400, query);
       const { error } = (await response.json()) as { error: { message: string } };
       assert.match(error.message, message);

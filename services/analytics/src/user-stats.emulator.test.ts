@@ -10,13 +10,13 @@ import {
 import { resetFirestore, testProjectId, waitFor } from "@syncstack/shared/testing";
 import { activityDeltasCollection, userStatsCollection } from "./collections.ts";
 import { foldDeltas, pendingOf } from "./fold-deltas.ts";
-import { activity, type Harness, startAnalytics } from "./testing/harness.ts";
+import { type Analytics, activity, startAnalytics } from "./testing/analytics-fixture.ts";
 
 const projectId = testProjectId();
 const foldIntervalMs = 300;
-let analytics: Harness;
+let analytics: Analytics;
 
-const stats = (uid: string) => analytics.ctx.firestore.collection(userStatsCollection).doc(uid);
+const stats = (uid: string) => analytics.context.firestore.collection(userStatsCollection).doc(uid);
 
 /** Waits until the user's record says `documents_created: count`; returns its data. */
 async function documentsCreated(uid: string, count: number, timeoutMs = 15_000) {
@@ -34,7 +34,7 @@ async function documentsCreated(uid: string, count: number, timeoutMs = 15_000) 
 async function leaveUnfolded(events: RealtimeUpdate[]): Promise<void> {
   const crashed = await startAnalytics(projectId, { subscribe: false });
   try {
-    await crashed.service.folder.stop();
+    await crashed.definition.folder.stop();
     for (const event of events) assert.equal(await crashed.push(realtimeUpdates, event), 204);
   } finally {
     await crashed.close();
@@ -52,7 +52,7 @@ beforeEach(() => resetFirestore(projectId));
 
 describe("user-created", () => {
   test("creates zero counters with a Timestamp, and a repeated event never resets the record", async () => {
-    const { ctx } = analytics;
+    const { context: ctx } = analytics;
     await ctx.publisher.publish(userCreated, { uid: "ada", email: "ada@example.com" });
     const created = await waitFor("user_stats/ada", async () => {
       const record = await stats("ada").get();
@@ -86,18 +86,18 @@ describe("realtime-updates", () => {
     // The sync outbox republishes after a crash under a new message id.
     statuses.push(await analytics.push(realtimeUpdates, event, "m-2"));
     assert.deepEqual(statuses, [204, 204, 204, 204]);
-    await analytics.ctx.publisher.publish(realtimeUpdates, event);
-    await analytics.ctx.publisher.publish(realtimeUpdates, activity("bo", 2));
+    await analytics.context.publisher.publish(realtimeUpdates, event);
+    await analytics.context.publisher.publish(realtimeUpdates, activity("bo", 2));
     await documentsCreated("bo", 2);
     await waitFor("the published duplicate handled", () =>
       analytics.logs.filter((entry) => entry.message === "event already applied").length >= 4
         ? true
         : undefined,
     );
-    const records = await analytics.ctx.firestore.collection(processedMessagesCollection).get();
+    const records = await analytics.context.firestore.collection(processedMessagesCollection).get();
     assert.equal(records.size, 2, "one record per event, not per message");
     await waitFor("deltas folded", async () => {
-      const deltas = await analytics.ctx.firestore.collection(activityDeltasCollection).get();
+      const deltas = await analytics.context.firestore.collection(activityDeltasCollection).get();
       return deltas.empty ? true : undefined;
     });
     assert.equal((await stats("bo").get()).get("documents_created"), 2);
@@ -115,7 +115,7 @@ describe("realtime-updates", () => {
     for (const event of pushes) assert.equal(await analytics.push(realtimeUpdates, event), 204);
     const record = await waitFor("cy's record", async () => {
       const snapshot = await stats("cy").get();
-      const deltas = await analytics.ctx.firestore.collection(activityDeltasCollection).get();
+      const deltas = await analytics.context.firestore.collection(activityDeltasCollection).get();
       return snapshot.exists && deltas.empty ? snapshot : undefined;
     });
     assert.equal(record.get("documents_created"), 1);
@@ -133,7 +133,7 @@ describe("realtime-updates", () => {
   });
 
   test("500 events for one user in a burst end exact, the record written at most once per interval", async () => {
-    const { ctx } = analytics;
+    const { context: ctx } = analytics;
     const writes = new Set<string>();
     const unsubscribe = stats("dee").onSnapshot((snapshot) => {
       if (snapshot.exists && snapshot.updateTime) writes.add(snapshot.updateTime.toDate().toJSON());
@@ -161,7 +161,7 @@ describe("realtime-updates", () => {
 
 describe("folding", () => {
   test("a delta folded twice, or by two instances at once, counts once", async () => {
-    const { firestore: db, config } = analytics.ctx;
+    const { firestore: db, config } = analytics.context;
     const deltas = db.collection(activityDeltasCollection);
     // Earlier tests' deltas may still be on their way to a fold; this test counts all of them.
     await waitFor(
@@ -182,8 +182,8 @@ describe("folding", () => {
     const other = await startAnalytics(projectId, { subscribe: false });
     try {
       const folded = await Promise.all([
-        analytics.service.folder.foldAll(),
-        other.service.folder.foldAll(),
+        analytics.definition.folder.foldAll(),
+        other.definition.folder.foldAll(),
       ]);
       assert.equal(folded[0] + folded[1], 6, "each delta folded by one instance only");
     } finally {
@@ -198,10 +198,10 @@ describe("folding", () => {
 describe("the sweeper", () => {
   test("folds what an instance that crashed after committing left behind", async () => {
     await leaveUnfolded([0, 1, 2, 3, 4].map((n) => activity("eve", n)));
-    const deltas = analytics.ctx.firestore.collection(activityDeltasCollection);
+    const deltas = analytics.context.firestore.collection(activityDeltasCollection);
     assert.equal((await deltas.get()).size, 5);
     assert.equal((await stats("eve").get()).exists, false);
-    assert.equal(await analytics.service.folder.sweep(), 5);
+    assert.equal(await analytics.definition.folder.sweep(), 5);
     await documentsCreated("eve", 5);
     await waitFor("deltas folded", async () => ((await deltas.get()).empty ? true : undefined));
   });

@@ -1,56 +1,42 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { after, beforeEach, describe, test } from "node:test";
 import { createGunzip } from "node:zlib";
 import { Timestamp } from "@google-cloud/firestore";
 import {
   backupRequested,
-  closeServiceContext,
-  createServiceApp,
   defaultBucketNames,
   type RealtimeUpdate,
   realtimeUpdates,
 } from "@syncstack/shared";
-import {
-  type Collector,
-  collectMessages,
-  listen,
-  resetFirestore,
-  testProjectId,
-  waitFor,
-} from "@syncstack/shared/testing";
-import { backupService } from "./app.ts";
+import { resetFirestore, testProjectId, waitFor } from "@syncstack/shared/testing";
 import { collectionObject } from "./backup-objects.ts";
 import { exportCollection } from "./export-collection.ts";
 import { parseManifest } from "./manifest.ts";
 import { restoreBackup } from "./restore.ts";
 import { runBackup } from "./run-backup.ts";
 import {
-  backupTestContext,
+  backupTopics,
   configureBackup,
   depsOf,
   dump,
   everyType,
-  provision,
+  startBackup,
 } from "./testing/backup-fixture.ts";
 
 const projectId = testProjectId();
-const ctx = backupTestContext(projectId);
+const backup = await startBackup(projectId, {
+  topics: backupTopics,
+  collect: [realtimeUpdates],
+});
+const ctx = backup.context;
 const deps = depsOf(ctx);
 const bucketName = defaultBucketNames(projectId).backups;
 const bucket = ctx.storage.bucket(bucketName);
-let server: Awaited<ReturnType<typeof listen>>;
-let events: Collector;
+const events = backup.collected(realtimeUpdates);
 
-before(async () => {
-  server = await listen(createServiceApp(ctx, backupService(ctx)));
-  await provision(ctx, server.url);
-  events = await collectMessages(ctx.pubsub, realtimeUpdates.name);
-});
 after(async () => {
-  await events.close();
-  await server.close();
   await deps.exportDb.terminate();
-  await closeServiceContext(ctx);
+  await backup.close();
 });
 beforeEach(async () => {
   await resetFirestore(projectId);

@@ -4,13 +4,14 @@ import { after, before, test } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import type { Bucket } from "@google-cloud/storage";
-import { closeServiceContext, defaultBucketNames } from "@syncstack/shared";
+import { defaultBucketNames } from "@syncstack/shared";
 import { resetFirestore, testProjectId } from "@syncstack/shared/testing";
 import { exportCollection } from "./export-collection.ts";
-import { backupTestContext, depsOf } from "./testing/backup-fixture.ts";
+import { depsOf, startBackup } from "./testing/backup-fixture.ts";
 
 const projectId = testProjectId();
-const ctx = backupTestContext(projectId);
+const backup = await startBackup(projectId);
+const ctx = backup.context;
 const deps = depsOf(ctx);
 const bucket = ctx.storage.bucket(defaultBucketNames(projectId).backups);
 // A full GC on demand, so what is measured is the live heap and never garbage.
@@ -23,7 +24,7 @@ before(async () => {
 });
 after(async () => {
   await deps.exportDb.terminate();
-  await closeServiceContext(ctx);
+  await backup.close();
 });
 
 async function seed(collection: string, count: number, bytes: number): Promise<void> {

@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { after, beforeEach, describe, test } from "node:test";
 import { setTimeout } from "node:timers/promises";
 import { Timestamp } from "@google-cloud/firestore";
-import { closeServiceContext, defaultBucketNames } from "@syncstack/shared";
+import { defaultBucketNames } from "@syncstack/shared";
 import { resetFirestore, testProjectId } from "@syncstack/shared/testing";
-import { leasePath } from "./lease.ts";
+import { acquireLease, leasePath, renewLease } from "./lease.ts";
 import { runBackup } from "./run-backup.ts";
-import { backupTestContext, configureBackup, depsOf, provision } from "./testing/backup-fixture.ts";
+import { backupTopics, configureBackup, depsOf, startBackup } from "./testing/backup-fixture.ts";
 
 const projectId = testProjectId();
-const ctx = backupTestContext(projectId);
+const backup = await startBackup(projectId, { topics: backupTopics, unsubscribed: true });
+const ctx = backup.context;
 const deps = depsOf(ctx);
 const bucketName = defaultBucketNames(projectId).backups;
 const db = ctx.firestore;
 
-before(() => provision(ctx));
 after(async () => {
   await deps.exportDb.terminate();
-  await closeServiceContext(ctx);
+  await backup.close();
 });
 beforeEach(async () => {
   await resetFirestore(projectId);
@@ -134,5 +134,24 @@ describe("one backup at a time", () => {
       String((await db.doc(`backups/${outcome.id}`).get()).get("reason")),
       /collections/,
     );
+  });
+});
+
+describe("the lease's clock", () => {
+  test("a lease is refused until its expiry passes on the clock, then taken over and not renewable by its old holder", async () => {
+    let clock = Date.UTC(2030, 0, 1);
+    const now = () => clock;
+    const acquire = (holder: string) => acquireLease(db, holder, 60_000, 10_000, now);
+    assert.deepEqual(await acquire("b-first"), { acquired: true, expired: undefined });
+    clock += 59_999;
+    const refused = await acquire("b-second");
+    assert.equal(refused.acquired, false);
+    assert.equal(refused.acquired === false && refused.holder, "b-first");
+    clock += 1;
+    assert.deepEqual(await acquire("b-second"), { acquired: true, expired: "b-first" });
+    assert.equal(await renewLease(db, "b-first", 60_000, 10_000, now), false);
+    assert.equal(await renewLease(db, "b-second", 60_000, 10_000, now), true);
+    const renewed = (await db.doc(leasePath).get()).get("expires_at") as Timestamp;
+    assert.equal(renewed.toMillis(), clock + 60_000, "renewed from the clock's now");
   });
 });

@@ -1,5 +1,5 @@
 import { type Firestore, Timestamp } from "@google-cloud/firestore";
-import { isAlreadyExists, withDeadline } from "@syncstack/shared";
+import { type Clock, isAlreadyExists, systemClock, withDeadline } from "@syncstack/shared";
 
 /** The lease document: at most one backup runs at a time across all instances. */
 export const leasePath = "_locks/backup";
@@ -8,6 +8,20 @@ export const leasePath = "_locks/backup";
 export type LeaseGrant =
   | { acquired: true; expired: string | undefined }
   | { acquired: false; holder: string; expiresAt: Timestamp };
+
+/** The lease document of `holder` taken or renewed at `now`, for `leaseMs`. */
+export function leaseFor(holder: string, leaseMs: number, now: number) {
+  return {
+    holder,
+    acquired_at: Timestamp.fromMillis(now),
+    expires_at: Timestamp.fromMillis(now + leaseMs),
+  };
+}
+
+/** Whether a lease until `expiresAt` still keeps others out at `now` (it ends at that instant). */
+export function leaseIsLive(expiresAt: Timestamp | undefined, now: number): boolean {
+  return expiresAt !== undefined && expiresAt.toMillis() > now;
+}
 
 /**
  * Takes the lease for `holder` unless another holder's lease is still live; an expired one
@@ -20,16 +34,12 @@ export async function acquireLease(
   holder: string,
   leaseMs: number,
   deadlineMs: number,
+  now: Clock = systemClock,
 ): Promise<LeaseGrant> {
   const ref = db.doc(leasePath);
-  const now = Timestamp.now();
   try {
     await withDeadline("firestore.lease.create", deadlineMs, () =>
-      ref.create({
-        holder,
-        acquired_at: now,
-        expires_at: Timestamp.fromMillis(now.toMillis() + leaseMs),
-      }),
+      ref.create(leaseFor(holder, leaseMs, now())),
     );
     return { acquired: true, expired: undefined };
   } catch (error) {
@@ -40,15 +50,11 @@ export async function acquireLease(
       const current = await transaction.get(ref);
       const currentHolder = current.get("holder") as string | undefined;
       const expiresAt = current.get("expires_at") as Timestamp | undefined;
-      const now = Timestamp.now();
-      if (currentHolder && expiresAt && expiresAt.toMillis() > now.toMillis()) {
+      const at = now();
+      if (currentHolder && expiresAt && leaseIsLive(expiresAt, at)) {
         return { acquired: false as const, holder: currentHolder, expiresAt };
       }
-      transaction.set(ref, {
-        holder,
-        acquired_at: now,
-        expires_at: Timestamp.fromMillis(now.toMillis() + leaseMs),
-      });
+      transaction.set(ref, leaseFor(holder, leaseMs, at));
       return { acquired: true as const, expired: currentHolder };
     }),
   );
@@ -60,13 +66,14 @@ export async function renewLease(
   holder: string,
   leaseMs: number,
   deadlineMs: number,
+  now: Clock = systemClock,
 ): Promise<boolean> {
   const ref = db.doc(leasePath);
   return withDeadline("firestore.lease.renew", deadlineMs, () =>
     db.runTransaction(async (transaction) => {
       const current = await transaction.get(ref);
       if (current.get("holder") !== holder) return false;
-      transaction.update(ref, { expires_at: Timestamp.fromMillis(Date.now() + leaseMs) });
+      transaction.update(ref, { expires_at: Timestamp.fromMillis(now() + leaseMs) });
       return true;
     }),
   );

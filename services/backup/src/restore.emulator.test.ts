@@ -1,41 +1,35 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { after, beforeEach, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { closeServiceContext, createServiceApp, defaultBucketNames } from "@syncstack/shared";
-import { emulatorIdToken, listen, resetFirestore, testProjectId } from "@syncstack/shared/testing";
-import { backupService } from "./app.ts";
+import { defaultBucketNames } from "@syncstack/shared";
+import { resetFirestore, type TestRequest, testProjectId } from "@syncstack/shared/testing";
 import { collectionObject } from "./backup-objects.ts";
 import { firestoreFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
 import { runBackup } from "./run-backup.ts";
 import {
-  backupTestContext,
+  backupTopics,
   configureBackup,
   depsOf,
   dump,
   everyType,
-  provision,
+  startBackup,
 } from "./testing/backup-fixture.ts";
 
 const projectId = testProjectId();
 const otherProject = testProjectId();
-const ctx = backupTestContext(projectId);
+const backup = await startBackup(projectId, { topics: backupTopics, unsubscribed: true });
+const ctx = backup.context;
 const deps = depsOf(ctx);
 const other = firestoreFor(ctx.config, otherProject, true);
 const bucket = ctx.storage.bucket(defaultBucketNames(projectId).backups);
 const db = ctx.firestore;
-let server: Awaited<ReturnType<typeof listen>>;
 let backupId: string;
 
-before(async () => {
-  server = await listen(createServiceApp(ctx, backupService(ctx)));
-  await provision(ctx);
-});
 after(async () => {
-  await server.close();
   await Promise.all([deps.exportDb.terminate(), other.terminate()]);
-  await closeServiceContext(ctx);
+  await backup.close();
 });
 beforeEach(async () => {
   await Promise.all([resetFirestore(projectId), resetFirestore(otherProject)]);
@@ -112,27 +106,15 @@ describe("restore", () => {
   });
 
   test("the admin endpoint needs an admin token and restores with the same options", async () => {
-    const call = (token: string | undefined, body: unknown) =>
-      fetch(`${server.url}/v1/backups/${backupId}:restore`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-    assert.equal((await call(undefined, {})).status, 401);
-    assert.equal((await call(emulatorIdToken(projectId, "alice"), {})).status, 403);
-    const admin = emulatorIdToken(projectId, "root", { admin: true });
+    const call = (caller: TestRequest, body: unknown, id = backupId) =>
+      backup.post(`/v1/backups/${id}:restore`, body, caller);
+    const admin: TestRequest = { uid: "root", claims: { admin: true } };
+    assert.equal((await call({ uid: null }, {})).status, 401);
+    assert.equal((await call({ uid: "alice" }, {})).status, 403);
     assert.equal((await call(admin, { prefix: "a/b" })).status, 400);
     // Found by the fuzzer: a misspelt option restored for real, a "." id was a 500.
     assert.equal((await call(admin, { dryRun: true })).status, 400);
-    const dot = await fetch(`${server.url}/v1/backups/.:restore`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
-      body: "{}",
-    });
-    assert.equal(dot.status, 400);
+    assert.equal((await call(admin, {}, ".")).status, 400);
     const response = await call(admin, { collections: ["tags"], project: otherProject });
     assert.equal(response.status, 200);
     const { read_time, ...report } = (await response.json()) as Record<string, unknown>;

@@ -2,9 +2,11 @@ import { type Firestore, Timestamp } from "@google-cloud/firestore";
 import type { Storage } from "@google-cloud/storage";
 import {
   AppError,
+  type Clock,
   describeError,
   type Logger,
   type Publisher,
+  systemClock,
   withDeadline,
 } from "@syncstack/shared";
 import { type BackupSettings, readBackupConfig } from "./backup-config.ts";
@@ -31,6 +33,8 @@ export interface BackupDeps {
   config: BackupConfig;
   /** Called after each collection's object is written (tests fail a backup midway here). */
   afterCollection?: (collection: string) => Promise<void>;
+  /** Decides the lease's expiry, and the backup's id and retention unless a date is given. */
+  now?: Clock;
 }
 
 /** How a request ended: the record's id and status. */
@@ -49,7 +53,7 @@ export interface BackupOutcome {
 export async function runBackup(
   deps: BackupDeps,
   type: "automated" | "manual",
-  now = new Date(),
+  now = new Date((deps.now ?? systemClock)()),
 ): Promise<BackupOutcome> {
   const id = newBackupId(now);
   const records = new BackupRecords(deps.db, deps.publisher, deps.config.DEADLINE_MS, deps.logger);
@@ -75,7 +79,7 @@ async function handle(
     return { id, status, reason: read.reason };
   }
   const settings = read.settings;
-  const grant = await acquireLease(db, id, config.BACKUP_LEASE_MS, config.DEADLINE_MS);
+  const grant = await acquireLease(db, id, config.BACKUP_LEASE_MS, config.DEADLINE_MS, deps.now);
   if (!grant.acquired) {
     const reason = `backup ${grant.holder} is running (lease until ${grant.expiresAt.toDate().toISOString()})`;
     await records.create(id, { status: "skipped", type, config: settings, reason });
@@ -126,7 +130,7 @@ async function backUp(
     config.BACKUP_DEADLINE_MS,
   );
   const renewal = setInterval(() => {
-    renewLease(deps.db, id, config.BACKUP_LEASE_MS, config.DEADLINE_MS).then(
+    renewLease(deps.db, id, config.BACKUP_LEASE_MS, config.DEADLINE_MS, deps.now).then(
       (held) => held || controller.abort(new Error("the backup lease was taken over")),
       (error: unknown) => logger.warn("renewing the backup lease failed", { error }),
     );

@@ -1,67 +1,55 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { DocumentSnapshot } from "@google-cloud/firestore";
+import type { Bucket } from "@google-cloud/storage";
 import {
-  closeServiceContext,
-  createServiceApp,
-  createServiceContext,
   defaultBucketNames,
   fileUploaded,
-  loadConfig,
-  provisionBuckets,
-  provisionTopology,
   type RealtimeUpdate,
   realtimeUpdates,
+  type ServiceContext,
 } from "@syncstack/shared";
 import {
   type Collector,
-  collectMessages,
-  listen,
-  memoryLogger,
-  resetFirestore,
-  testEnv,
+  type ServiceUnderTest,
+  startServiceUnderTest,
   testProjectId,
   waitFor,
 } from "@syncstack/shared/testing";
 import sharp from "sharp";
 import { filesService } from "./app.ts";
-import { filesEnvSchema } from "./config.ts";
+import { type FilesConfig, filesEnvSchema } from "./config.ts";
 import { fileId } from "./file-id.ts";
 
 const projectId = testProjectId();
 const buckets = defaultBucketNames(projectId);
-const storageHost = process.env.STORAGE_EMULATOR_HOST ?? "";
-const config = loadConfig(
-  filesEnvSchema,
-  testEnv(projectId, {
-    STORAGE_EMULATOR_HOST: storageHost,
-    UPLOADS_BUCKET: buckets.uploads,
-    THUMBNAILS_BUCKET: buckets.thumbnails,
-    PUBLIC_BASE_URL: storageHost,
-    MAX_IMAGE_PIXELS: "20000000",
-  }),
-);
-const ctx = createServiceContext("files", config, { logger: memoryLogger(projectId).logger });
-const uploads = ctx.storage.bucket(buckets.uploads);
-const thumbnails = ctx.storage.bucket(buckets.thumbnails);
-let server: Awaited<ReturnType<typeof listen>>;
+let files: ServiceUnderTest<FilesConfig, ReturnType<typeof filesService>>;
+let ctx: ServiceContext<FilesConfig>;
+let uploads: Bucket;
+let thumbnails: Bucket;
 let events: Collector;
 
 before(async () => {
-  server = await listen(createServiceApp(ctx, filesService(ctx)));
-  await provisionTopology(ctx.pubsub, [fileUploaded, realtimeUpdates], {
-    serviceUrls: { files: server.url },
-    nativePolicies: false,
-  });
-  await provisionBuckets(ctx.storage, projectId, buckets);
-  events = await collectMessages(ctx.pubsub, realtimeUpdates.name);
+  files = await startServiceUnderTest(
+    { name: "files", envSchema: filesEnvSchema, define: filesService },
+    {
+      projectId,
+      env: {
+        PUBLIC_BASE_URL: process.env.STORAGE_EMULATOR_HOST ?? "",
+        MAX_IMAGE_PIXELS: "20000000",
+      },
+      topics: [fileUploaded, realtimeUpdates],
+      buckets: true,
+      collect: [realtimeUpdates],
+    },
+  );
+  ctx = files.context;
+  uploads = ctx.storage.bucket(buckets.uploads);
+  thumbnails = ctx.storage.bucket(buckets.thumbnails);
+  events = files.collected(realtimeUpdates);
 });
-after(async () => {
-  await events.close();
-  await server.close();
-  await closeServiceContext(ctx);
-});
-beforeEach(() => resetFirestore(projectId));
+after(() => files.close());
+beforeEach(() => files.resetFirestore());
 
 async function recordOf(name: string, check: (doc: DocumentSnapshot) => boolean = (d) => d.exists) {
   return waitFor(

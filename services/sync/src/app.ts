@@ -1,7 +1,10 @@
 import {
+  type Clock,
   requireUser,
   type ServiceContext,
   type ServiceDefinition,
+  startSweeper,
+  systemClock,
   type TokenVerifier,
   tokenVerifierFor,
 } from "@syncstack/shared";
@@ -10,6 +13,7 @@ import type { SyncConfig } from "./config.ts";
 import { createUser } from "./create-user.ts";
 import { onUserCreated } from "./on-user-created.ts";
 import { Outbox } from "./outbox.ts";
+import { OutboxSweeper } from "./outbox-sweeper.ts";
 import { syncBatch } from "./sync-batch.ts";
 import { syncDocument } from "./sync-document.ts";
 import { DocumentWriter } from "./write-document.ts";
@@ -18,15 +22,21 @@ import { DocumentWriter } from "./write-document.ts";
 export function syncService(
   context: ServiceContext<SyncConfig>,
   verifyToken: TokenVerifier = tokenVerifierFor(context.config),
-): ServiceDefinition & { outbox: Outbox } {
+  now: Clock = systemClock,
+): ServiceDefinition & { outbox: Outbox; sweeper: OutboxSweeper } {
   const { config, firestore } = context;
   const outbox = new Outbox(firestore, context.publisher, context.logger, {
     deadlineMs: config.DEADLINE_MS,
-    sweepAgeMs: config.OUTBOX_SWEEP_AGE_MS,
   });
-  const writer = new DocumentWriter(firestore, outbox, config.DEADLINE_MS);
+  const sweeper = new OutboxSweeper(firestore, outbox, context.publisher, context.logger, {
+    deadlineMs: config.DEADLINE_MS,
+    sweepAgeMs: config.OUTBOX_SWEEP_AGE_MS,
+    now,
+  });
+  const writer = new DocumentWriter(firestore, { deadlineMs: config.DEADLINE_MS, outbox, now });
   return {
     outbox,
+    sweeper,
     consumers: [onUserCreated(firestore, config.DEADLINE_MS)],
     routes: (app) => {
       const auth = requireUser(verifyToken);
@@ -35,13 +45,22 @@ export function syncService(
       app.get("/v1/changes", auth, listChanges(firestore, config.DEADLINE_MS));
       app.post("/v1/users", auth, createUser(context.publisher));
     },
-    start: () => outbox.start(config.OUTBOX_SWEEP_INTERVAL_MS),
+    start: () => {
+      const stop = startSweeper(() => sweeper.sweep(), {
+        intervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,
+        onError: (error) => context.logger.error("outbox sweep failed", { error }),
+      });
+      return async () => {
+        await stop();
+        await outbox.drain();
+      };
+    },
   };
 }
 
 /** The environment the service reads, for tools that build the app in-process. */
 export { syncEnvSchema } from "./config.ts";
 /** Internal collections, for the infrastructure's field policies. */
+export { idempotencyCollection } from "./idempotency-record.ts";
 export { outboxCollection } from "./outbox.ts";
 export { ownedCollections } from "./validation.ts";
-export { idempotencyCollection } from "./write-document.ts";

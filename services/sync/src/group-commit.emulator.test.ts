@@ -2,16 +2,15 @@ import assert from "node:assert/strict";
 import { after, beforeEach, test } from "node:test";
 import { createClients, Publisher } from "@syncstack/shared";
 import { memoryLogger, resetFirestore, testConfig, testProjectId } from "@syncstack/shared/testing";
-import { GroupCommit } from "./group-commit.ts";
+import { GroupCommit, type GroupCommitOptions } from "./group-commit.ts";
 import { Outbox, outboxCollection, type PendingEvent } from "./outbox.ts";
 
 const projectId = testProjectId();
 const { firestore: db, pubsub } = createClients(testConfig(projectId));
 const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
-const outbox = new Outbox(db, publisher, memoryLogger(projectId).logger, {
-  deadlineMs: 10_000,
-  sweepAgeMs: 60_000,
-});
+const outbox = new Outbox(db, publisher, memoryLogger(projectId).logger, { deadlineMs: 10_000 });
+// Nothing is published here, so every entry stays for the tests to read.
+outbox.published = async () => {};
 after(async () => {
   await publisher.close();
   await db.terminate();
@@ -103,4 +102,24 @@ test("two changes to one document never share a commit", async () => {
     "each change had a commit of its own",
   );
   assert.deepEqual((await ref.get()).data(), { a: 1, b: 2 });
+});
+
+test("each commit hands its committed group to the outbox once, with the events of its entry", async () => {
+  const handed: string[][] = [];
+  const recording: GroupCommitOptions["outbox"] = {
+    add: (batch, events) => outbox.add(batch, events),
+    committed: (entry, events, committedAt) => {
+      handed.push(events.map((event) => event.document));
+      return outbox.committed(entry, events, committedAt);
+    },
+  };
+  const commits = new GroupCommit(db, { deadlineMs: 10_000, maxInFlight: 1, outbox: recording });
+  const names = Array.from({ length: 12 }, (_, i) => `h${i}`);
+  const results = await commitAll(commits, names);
+  assert.ok(results.every((r) => r.status === "fulfilled"));
+  const sorted = (groups: string[][]) => groups.map((group) => [...group].sort().join()).sort();
+  assert.deepEqual(sorted(handed), sorted(await outboxEntries()), "one handover per entry");
+  for (const result of results) {
+    if (result.status === "fulfilled") await result.value.handedOver;
+  }
 });

@@ -5,10 +5,15 @@ import type { Outbox, PendingEvent } from "./outbox.ts";
 /** Firestore codes that mean a precondition of one write in the batch did not hold. */
 export const conflictCodes: ReadonlySet<number> = new Set([5, 6, 9]);
 
-/** A change's commit: when, and the outbox entry holding its event. */
+/** A change's commit: when, the outbox entry holding its event, and its handover to publishing. */
 export interface Committed {
   writeTime: Timestamp;
   entry: DocumentReference;
+  /**
+   * Resolves once the outbox has taken the event: at once, unless its publishing backlog is
+   * full (then once the event is published). Never rejects.
+   */
+  handedOver: Promise<void>;
 }
 
 interface Item {
@@ -22,8 +27,11 @@ interface Item {
 
 export interface GroupCommitOptions {
   deadlineMs: number;
-  /** Each commit writes one entry with the events of its changes here. */
-  outbox: Pick<Outbox, "add">;
+  /**
+   * Each commit writes one entry with the events of its changes here, and hands the
+   * committed group back to it for publishing.
+   */
+  outbox: Pick<Outbox, "add" | "committed">;
   /**
    * Commits in flight at once; changes arriving meanwhile share the next commit. One (the
    * default) makes the fewest, largest commits: measured against the emulator, 4 in flight
@@ -45,7 +53,7 @@ export interface GroupCommitOptions {
  */
 export class GroupCommit {
   readonly #db: Firestore;
-  readonly #outbox: Pick<Outbox, "add">;
+  readonly #outbox: Pick<Outbox, "add" | "committed">;
   readonly #deadlineMs: number;
   readonly #maxInFlight: number;
   readonly #maxWrites: number;
@@ -62,7 +70,7 @@ export class GroupCommit {
 
   /**
    * Commits `writes` writes that `add` puts in a batch, with `event` in the outbox; resolves
-   * with the commit time and the outbox entry.
+   * with the commit time, the outbox entry and the event's handover to publishing.
    */
   commit(
     path: string,
@@ -108,8 +116,7 @@ export class GroupCommit {
 
   async #run(group: Item[]): Promise<void> {
     try {
-      const committed = await this.#commitBatch(group);
-      for (const item of group) item.resolve(committed);
+      await this.#commitBatch(group);
     } catch (error) {
       const code = (error as { code?: number }).code;
       if (group.length === 1 || code === undefined || !conflictCodes.has(code)) {
@@ -119,7 +126,7 @@ export class GroupCommit {
       await Promise.all(
         group.map(async (item) => {
           try {
-            item.resolve(await this.#commitBatch([item]));
+            await this.#commitBatch([item]);
           } catch (single) {
             item.reject(single);
           }
@@ -128,17 +135,23 @@ export class GroupCommit {
     }
   }
 
-  async #commitBatch(items: Item[]): Promise<Committed> {
+  /** Commits the items in one batch, then hands them to the outbox and resolves each. */
+  async #commitBatch(items: Item[]): Promise<void> {
     const batch = this.#db.batch();
     for (const item of items) item.add(batch);
-    const entry = this.#outbox.add(
-      batch,
-      items.map((item) => item.event),
-    );
+    const events = items.map((item) => item.event);
+    const entry = this.#outbox.add(batch, events);
     const [first] = await withDeadline("firestore.commit sync", this.#deadlineMs, () =>
       batch.commit(),
     );
     if (!first) throw new Error("a commit returned no write results");
-    return { writeTime: first.writeTime, entry };
+    const handedOver = this.#outbox.committed(entry, events, first.writeTime);
+    items.forEach((item, index) => {
+      item.resolve({
+        writeTime: first.writeTime,
+        entry,
+        handedOver: handedOver[index] ?? Promise.resolve(),
+      });
+    });
   }
 }

@@ -2,7 +2,7 @@ import {
   type DocumentReference,
   FieldValue,
   type Firestore,
-  Timestamp,
+  type Timestamp,
   type WriteBatch,
 } from "@google-cloud/firestore";
 import {
@@ -19,10 +19,15 @@ export const outboxCollection = "_outbox";
 /** An event as the outbox keeps it; the timestamp is the commit time, known after commit. */
 export type PendingEvent = Omit<RealtimeUpdate, "timestamp">;
 
+/** A committed event as publishing needs it: where it is kept, and its commit time. */
+export interface CommittedEvent {
+  entry: DocumentReference;
+  event: PendingEvent;
+  committedAt: Timestamp;
+}
+
 export interface OutboxOptions {
   deadlineMs: number;
-  /** Entries older than this and unpublished are the sweeper's (live publishing had its chance). */
-  sweepAgeMs: number;
   /** How long published entries wait to be deleted together in one commit. */
   flushDelayMs?: number;
   /** How long an event may wait for others to share its publish request. */
@@ -36,24 +41,22 @@ export function orderingKeyOf(event: { collection: string; document: string }): 
   return `${event.collection}/${event.document}`;
 }
 
-/** A committed event as publishing needs it: where it is kept, and its commit time. */
-interface Committed {
-  entry: DocumentReference;
-  event: PendingEvent;
-  committedAt: Timestamp;
+/** A committed event as `realtime-updates` carries it: its timestamp is the commit time. */
+export function updateOf({ event, committedAt }: CommittedEvent): RealtimeUpdate {
+  return { ...event, timestamp: committedAt.toDate().toISOString() };
 }
 
 /**
  * The transactional outbox of `realtime-updates`. A commit that writes documents also writes
  * one entry holding the events of all of them (a group commit holds many changes: one entry,
- * not one per change, costs the database a fraction of the writes and index entries). The
- * events are published right after the commit; once all of an entry's are, it is deleted in
- * a batched commit: deletion marks it published and keeps the outbox small.
+ * not one per change, costs the database a fraction of the writes and index entries); the
+ * group commit is the one caller, adding the entry to its batch and handing the committed
+ * group back. The events are published right after the commit; once all of an entry's are,
+ * it is deleted in a batched commit: deletion marks it published and keeps the outbox small.
  *
  * A document whose live publish failed is blocked: its later events are not published live
- * (they would overtake it) but kept in order in memory, and the sweeper publishes them. The
- * sweeper also publishes the events of entries older than the sweep age, which a crash or a
- * Pub/Sub outage left behind, oldest first and in order per document. Publishing can repeat
+ * (they would overtake it) but kept in order in memory for the sweeper (outbox-sweeper.ts),
+ * which also publishes what a crash or a Pub/Sub outage left behind. Publishing can repeat
  * an event (a crash before the deletion); consumers deduplicate by (collection, document,
  * version).
  */
@@ -63,7 +66,7 @@ export class Outbox {
   readonly #logger: Logger;
   readonly #options: OutboxOptions;
   /** Per blocked document, its events waiting for the sweeper, oldest first. */
-  readonly #blocked = new Map<string, Committed[]>();
+  readonly #blocked = new Map<string, CommittedEvent[]>();
   /** Events of an entry not yet published; the entry is deleted when none are left. */
   readonly #unpublished = new WeakMap<DocumentReference, number>();
   readonly #published: DocumentReference[] = [];
@@ -90,18 +93,20 @@ export class Outbox {
   }
 
   /**
-   * Hands a committed event to publishing. Resolves at once, the event being safe in the
-   * outbox, so its request need not wait while events gather into a shared publish request;
-   * when `maxBacklog` events are already being published it resolves once this one is, which
-   * keeps the backlog bounded under load.
+   * Takes a committed group's events to publishing; for each event, a promise its request
+   * waits for. It resolves at once, the event being safe in the outbox, so a request need
+   * not wait while events gather into a shared publish request; when `maxBacklog` events are
+   * already being published it resolves once the event is, which bounds the backlog.
    */
-  afterCommit(
+  committed(
     entry: DocumentReference,
-    event: PendingEvent,
+    events: readonly PendingEvent[],
     committedAt: Timestamp,
-  ): Promise<void> {
-    const work = this.published(entry, event, committedAt);
-    return this.#inFlight.size > (this.#options.maxBacklog ?? 1_000) ? work : Promise.resolve();
+  ): Promise<void>[] {
+    return events.map((event) => {
+      const work = this.published(entry, event, committedAt);
+      return this.#inFlight.size > (this.#options.maxBacklog ?? 1_000) ? work : Promise.resolve();
+    });
   }
 
   /** Publishes a committed event; never rejects: a failure leaves it to the sweeper. */
@@ -113,13 +118,11 @@ export class Outbox {
       return Promise.resolve();
     }
     const work = this.#publisher
-      .publish(
-        realtimeUpdates,
-        { ...event, timestamp: committedAt.toDate().toISOString() },
-        { maxWaitMs: this.#options.publishWaitMs ?? 25 },
-      )
+      .publish(realtimeUpdates, updateOf({ entry, event, committedAt }), {
+        maxWaitMs: this.#options.publishWaitMs ?? 25,
+      })
       .then(
-        () => this.#donePublishing(entry),
+        () => this.eventPublished(entry),
         (error: unknown) => {
           // Events of the key published after this one fail too (the batcher keeps order).
           const blocked = this.#blocked.get(key) ?? [];
@@ -137,117 +140,41 @@ export class Outbox {
     return work;
   }
 
-  /**
-   * Publishes the events of entries older than the sweep age, and the events of documents
-   * whose live publish failed, oldest first and in order per document. Returns how many it
-   * published.
-   */
-  async sweep(): Promise<number> {
-    const cutoff = Timestamp.fromMillis(Date.now() - this.#options.sweepAgeMs);
-    const stale = await withDeadline("firestore.outbox.sweep", this.#options.deadlineMs, () =>
-      this.#db
-        .collection(outboxCollection)
-        .where("created_at", "<=", cutoff)
-        .orderBy("created_at")
-        .limit(500)
-        .get(),
-    );
-    const byKey = new Map<string, Committed[]>();
-    /** Events of each stale entry this sweep has yet to publish. */
-    const left = new Map<string, number>();
-    for (const snapshot of stale.docs) {
-      // The entry's commit time is its events' commit time: their timestamp, as when published live.
-      const committedAt = snapshot.createTime ?? (snapshot.get("created_at") as Timestamp);
-      const events = JSON.parse(snapshot.get("events") as string) as PendingEvent[];
-      left.set(snapshot.ref.path, events.length);
-      for (const event of events) {
-        const key = orderingKeyOf(event);
-        const items = byKey.get(key) ?? [];
-        items.push({ entry: snapshot.ref, event, committedAt });
-        byKey.set(key, items);
-      }
-    }
-    const blockedKeys = [...this.#blocked.keys()];
-    for (const key of blockedKeys) {
-      const pending = byKey.get(key) ?? [];
-      for (const item of this.#blocked.get(key) ?? []) {
-        const known = pending.some(
-          (p) => p.entry.path === item.entry.path && p.event.version === item.event.version,
-        );
-        if (!known) pending.push(item);
-      }
-      byKey.set(key, pending);
-    }
-    let count = 0;
-    const publish = async (item: Committed): Promise<boolean> => {
-      try {
-        await this.#publisher.publish(realtimeUpdates, {
-          ...item.event,
-          timestamp: item.committedAt.toDate().toISOString(),
-        });
-      } catch (error) {
-        this.#logger.warn("sweeper could not publish; will retry", {
-          error,
-          key: orderingKeyOf(item.event),
-        });
-        return false;
-      }
-      count++;
-      const remaining = left.get(item.entry.path);
-      if (remaining === undefined) this.#donePublishing(item.entry);
-      else if (remaining > 1) left.set(item.entry.path, remaining - 1);
-      else {
-        left.delete(item.entry.path);
-        this.#deleteLater(item.entry);
-      }
-      return true;
-    };
-    await Promise.all(
-      [...byKey].map(async ([key, items]) => {
-        const blocked = this.#blocked.get(key);
-        items.sort(
-          (a, b) =>
-            a.committedAt.toMillis() - b.committedAt.toMillis() ||
-            a.event.version - b.event.version,
-        );
-        const sent = new Set<string>();
-        for (const item of items) {
-          if (!(await publish(item))) return;
-          sent.add(`${item.entry.path}#${item.event.version}`);
-        }
-        if (!blocked) return;
-        // Events that queued behind the document while the sweep published go out too, in
-        // order, before it takes live publishes again.
-        for (let next = blocked[0]; next; next = blocked[0]) {
-          if (!sent.has(`${next.entry.path}#${next.event.version}`) && !(await publish(next))) {
-            return;
-          }
-          blocked.shift();
-        }
-        this.#blocked.delete(key);
-      }),
-    );
-    if (count > 0) this.#logger.info("sweeper published events", { count });
-    await this.flushPublished();
-    return count;
+  /** Documents blocked by a failed live publish, for the sweeper. */
+  blockedKeys(): string[] {
+    return [...this.#blocked.keys()];
   }
 
-  /** Sweeps now and then every `intervalMs`; returns a function that stops and drains. */
-  start(intervalMs: number): () => Promise<void> {
-    let running: Promise<unknown> = this.sweep().catch((error: unknown) =>
-      this.#logger.error("sweep failed", { error }),
-    );
-    const timer = setInterval(() => {
-      running = running
-        .then(() => this.sweep())
-        .catch((error: unknown) => this.#logger.error("sweep failed", { error }));
-    }, intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-      await this.drain();
-    };
+  /**
+   * The events queued behind a blocked document, oldest first: the sweeper's to publish and
+   * shift off; events that block meanwhile are appended to the same list.
+   */
+  blockedEvents(key: string): CommittedEvent[] | undefined {
+    return this.#blocked.get(key);
+  }
+
+  /** The sweeper published everything the document had queued: it publishes live again. */
+  unblock(key: string): void {
+    this.#blocked.delete(key);
+  }
+
+  /** Counts one of the entry's events published; the last one queues the entry's deletion. */
+  eventPublished(entry: DocumentReference): void {
+    const remaining = (this.#unpublished.get(entry) ?? 1) - 1;
+    if (remaining > 0) this.#unpublished.set(entry, remaining);
+    else this.entryPublished(entry);
+  }
+
+  /** Every event of the entry is published: it is deleted with the next flush. */
+  entryPublished(ref: DocumentReference): void {
+    this.#unpublished.delete(ref);
+    this.#published.push(ref);
+    if (this.#published.length >= 500) void this.flushPublished();
+    else
+      this.#flushTimer ??= setTimeout(
+        () => void this.flushPublished(),
+        this.#options.flushDelayMs ?? 50,
+      );
   }
 
   /** Waits for background publishes and deletes their entries. */
@@ -277,23 +204,5 @@ export class Outbox {
         });
       }
     }
-  }
-
-  /** Counts one of the entry's events published; the last one queues the entry's deletion. */
-  #donePublishing(entry: DocumentReference): void {
-    const remaining = (this.#unpublished.get(entry) ?? 1) - 1;
-    if (remaining > 0) this.#unpublished.set(entry, remaining);
-    else this.#deleteLater(entry);
-  }
-
-  #deleteLater(ref: DocumentReference): void {
-    this.#unpublished.delete(ref);
-    this.#published.push(ref);
-    if (this.#published.length >= 500) void this.flushPublished();
-    else
-      this.#flushTimer ??= setTimeout(
-        () => void this.flushPublished(),
-        this.#options.flushDelayMs ?? 50,
-      );
   }
 }

@@ -1,7 +1,8 @@
 import { AppError, userOf } from "@syncstack/shared";
 import type { Request, RequestHandler } from "express";
+import { requestHash } from "./idempotency-record.ts";
 import { parseChange } from "./validation.ts";
-import { type DocumentWriter, requestHash } from "./write-document.ts";
+import type { DocumentWriter } from "./write-document.ts";
 
 /** The expected version from `If-Match` (a number, optionally quoted) or the body. */
 export function expectedVersionOf(

@@ -1,22 +1,24 @@
-import { createHash } from "node:crypto";
 import {
   type DocumentReference,
   type DocumentSnapshot,
   FieldPath,
   FieldValue,
   type Firestore,
-  Timestamp,
   type WriteBatch,
 } from "@google-cloud/firestore";
-import { AppError, withDeadline } from "@syncstack/shared";
+import { AppError, type Clock, systemClock, withDeadline } from "@syncstack/shared";
 import { leafPaths } from "./field-paths.ts";
 import { conflictCodes, GroupCommit } from "./group-commit.ts";
+import {
+  addIdempotencyRecord,
+  type IdempotencyKey,
+  idempotencyRecordOf,
+  type ReplayedResult,
+  replay,
+} from "./idempotency-record.ts";
 import { type KnownState, KnownVersions } from "./known-versions.ts";
 import type { Outbox, PendingEvent } from "./outbox.ts";
 import type { Change } from "./validation.ts";
-
-/** Internal collection of answered idempotent requests. */
-export const idempotencyCollection = "_idempotency";
 
 const maxAttempts = 8;
 
@@ -36,19 +38,15 @@ export interface WriteOptions {
   /** A write that would not produce exactly `expectedVersion + 1` fails with 409. */
   expectedVersion?: number | undefined;
   /** Idempotency-Key with a hash of the request it was first used for. */
-  idempotency?: { key: string; requestHash: string } | undefined;
+  idempotency?: IdempotencyKey | undefined;
 }
 
-/** A stored first answer given again for a retried idempotent request. */
-export interface ReplayedResult {
-  replayed: true;
-  status: number;
-  body: unknown;
-}
-
-/** Stable hash of a request body, to tell a retry from a different request under the same key. */
-export function requestHash(value: unknown): string {
-  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
+export interface DocumentWriterOptions {
+  deadlineMs: number;
+  /** Where each commit's events go; the group commit is what enters it. */
+  outbox: Pick<Outbox, "add" | "committed">;
+  /** Dates the idempotency records' expiry. */
+  now?: Clock;
 }
 
 /**
@@ -60,29 +58,30 @@ export function requestHash(value: unknown): string {
  * or is guessed absent for a document it has not seen; only when the precondition fails is
  * the document read (with the idempotency record, in one call) and the change retried. A
  * concurrent writer thus costs a retry, never a lock. The event is published after commit,
- * without the answer waiting for it (the outbox has it).
+ * without the answer waiting for it (the group commit hands it to the outbox).
  */
 export class DocumentWriter {
   readonly #db: Firestore;
-  readonly #outbox: Outbox;
   readonly #deadlineMs: number;
+  readonly #now: Clock;
   readonly #known = new KnownVersions(50_000);
   readonly #commits: GroupCommit;
 
-  constructor(db: Firestore, outbox: Outbox, deadlineMs: number) {
+  constructor(db: Firestore, options: DocumentWriterOptions) {
     this.#db = db;
-    this.#outbox = outbox;
-    this.#deadlineMs = deadlineMs;
-    this.#commits = new GroupCommit(db, { deadlineMs, outbox });
+    this.#deadlineMs = options.deadlineMs;
+    this.#now = options.now ?? systemClock;
+    this.#commits = new GroupCommit(db, {
+      deadlineMs: options.deadlineMs,
+      outbox: options.outbox,
+    });
   }
 
   /** Writes one change; resolves with the answer, or the stored one for a replayed request. */
   async write(change: Change, options: WriteOptions): Promise<SyncResult | ReplayedResult> {
     const docRef = this.#db.collection(change.collection).doc(change.document);
     const idemRef = options.idempotency
-      ? this.#db
-          .collection(idempotencyCollection)
-          .doc(requestHash([options.uid, options.idempotency.key]))
+      ? idempotencyRecordOf(this.#db, options.uid, options.idempotency.key)
       : undefined;
     const remembered = this.#known.get(docRef.path) ?? { version: 0 };
     // A guess is only trusted where being wrong costs a failed commit, not a wrong answer.
@@ -94,7 +93,7 @@ export class DocumentWriter {
     for (let attempt = 1; ; attempt++) {
       if (!state) {
         const read = await this.#read(docRef, idemRef);
-        if (read.replay) return replay(read.replay, options);
+        if (read.replay) return replay(read.replay, options.idempotency?.requestHash);
         state = read.state;
         if (options.expectedVersion !== undefined && options.expectedVersion !== state.version) {
           throw new AppError(
@@ -190,42 +189,19 @@ export class DocumentWriter {
         });
       }
       if (idemRef && options.idempotency) {
-        batch.create(idemRef, {
-          request_hash: options.idempotency.requestHash,
-          status: 200,
-          body: pending,
-          created_at: FieldValue.serverTimestamp(),
-          expire_at: Timestamp.fromMillis(Date.now() + 86_400_000),
-        });
+        addIdempotencyRecord(batch, idemRef, options.idempotency.requestHash, pending, this.#now());
       }
     };
-    const { writeTime: committedAt, entry } = await this.#commits.commit(
+    const { writeTime: committedAt, handedOver } = await this.#commits.commit(
       docRef.path,
       idemRef ? 2 : 1,
       add,
       event,
     );
     this.#known.set(docRef.path, { version: event.version, updateTime: committedAt });
-    await this.#outbox.afterCommit(entry, event, committedAt);
+    await handedOver;
     return { ...pending, updated_at: committedAt.toDate().toISOString() };
   }
-}
-
-function replay(snapshot: DocumentSnapshot, options: WriteOptions): ReplayedResult {
-  const record = snapshot.data() ?? {};
-  if (record.request_hash !== options.idempotency?.requestHash) {
-    throw new AppError(
-      "unprocessable",
-      "this Idempotency-Key was already used for a different request",
-    );
-  }
-  // The record committed with the write, so its commit time is the first answer's updated_at.
-  const updatedAt = (snapshot.createTime ?? Timestamp.now()).toDate().toISOString();
-  return {
-    replayed: true,
-    status: Number(record.status),
-    body: { ...record.body, updated_at: updatedAt },
-  };
 }
 
 /** A write the database did not take, or did not answer in time, is a 503 the client retries. */

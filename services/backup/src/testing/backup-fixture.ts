@@ -6,37 +6,33 @@ import {
   Timestamp,
   VectorValue,
 } from "@google-cloud/firestore";
-import {
-  backupRequested,
-  createServiceContext,
-  defaultBucketNames,
-  loadConfig,
-  provisionBuckets,
-  provisionTopology,
-  realtimeUpdates,
-  type ServiceContext,
-} from "@syncstack/shared";
-import { memoryLogger, testEnv } from "@syncstack/shared/testing";
+import { backupRequested, realtimeUpdates, type ServiceContext } from "@syncstack/shared";
+import { type ServiceUnderTestOptions, startServiceUnderTest } from "@syncstack/shared/testing";
+import { backupService } from "../app.ts";
 import { type BackupConfig, backupEnvSchema } from "../config.ts";
 import { firestoreFor } from "../firestore-client.ts";
 import type { BackupDeps } from "../run-backup.ts";
 
-/** A backup service context against the test runner's three emulators. */
-export function backupTestContext(
-  projectId: string,
-  extra: Record<string, string> = {},
-): ServiceContext<BackupConfig> {
-  const config = loadConfig(
-    backupEnvSchema,
-    testEnv(projectId, {
-      STORAGE_EMULATOR_HOST: process.env.STORAGE_EMULATOR_HOST ?? "",
-      FIREBASE_AUTH_EMULATOR_HOST: "127.0.0.1:9099",
-      BACKUP_PAGE_SIZE: "7",
-      ...extra,
-    }),
+/**
+ * The backup service on the shared harness, against the test runner's three emulators: its
+ * buckets made, small export pages, background work (closing its export client) as in
+ * runService.
+ */
+export function startBackup(projectId: string, options: ServiceUnderTestOptions = {}) {
+  return startServiceUnderTest(
+    { name: "backup", envSchema: backupEnvSchema, define: (context) => backupService(context) },
+    {
+      projectId,
+      buckets: true,
+      background: true,
+      ...options,
+      env: { BACKUP_PAGE_SIZE: "7", ...options.env },
+    },
   );
-  return createServiceContext("backup", config, { logger: memoryLogger(projectId).logger });
 }
+
+/** The topics the backup service takes and publishes. */
+export const backupTopics = [backupRequested, realtimeUpdates];
 
 /** Backup dependencies from a context, with their own BigInt-reading export client. */
 export function depsOf(context: ServiceContext<BackupConfig>): BackupDeps {
@@ -48,16 +44,6 @@ export function depsOf(context: ServiceContext<BackupConfig>): BackupDeps {
     logger: context.logger,
     config: context.config,
   };
-}
-
-/** Provisions the topics (push to `serviceUrl` when given) and the project's buckets. */
-export async function provision(context: ServiceContext, serviceUrl?: string): Promise<void> {
-  const projectId = context.config.GOOGLE_CLOUD_PROJECT;
-  await provisionTopology(context.pubsub, [backupRequested, realtimeUpdates], {
-    serviceUrls: serviceUrl ? { backup: serviceUrl } : {},
-    nativePolicies: false,
-  });
-  await provisionBuckets(context.storage, projectId, defaultBucketNames(projectId));
 }
 
 /** Writes `config/backup`. */

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { startSync } from "./testing/sync-fixture.ts";
+
+let sync: Awaited<ReturnType<typeof startSync>>;
+
+before(async () => {
+  sync = await startSync();
+});
+after(() => sync.close());
+beforeEach(() => sync.resetFirestore());
+
+describe("GET /v1/changes", () => {
+  const get = async (query: string) => {
+    const response = await sync.get(`/v1/changes?${query}`);
+    return {
+      status: response.status,
+      body: (await response.json()) as {
+        changes: { document: string; version: number }[];
+        next_cursor: string;
+        has_more: boolean;
+      },
+    };
+  };
+
+  test("lists changes after a cursor in change order, page by page", async () => {
+    for (const document of ["a", "b", "c"])
+      await sync.post("/v1/sync", { collection: "feed", document, data: { document } });
+    await sync.post("/v1/sync", { collection: "feed", document: "a", data: { again: true } });
+    const first = await get("collection=feed&limit=2");
+    assert.deepEqual(
+      first.body.changes.map((c) => c.document),
+      ["b", "c"],
+    );
+    assert.equal(first.body.has_more, true);
+    const second = await get(`collection=feed&limit=2&since=${first.body.next_cursor}`);
+    assert.deepEqual(
+      second.body.changes.map((c) => [c.document, c.version]),
+      [["a", 2]],
+    );
+    assert.equal(second.body.has_more, false);
+    await sync.post("/v1/sync", { collection: "feed", document: "d", data: {} });
+    const third = await get(`collection=feed&since=${second.body.next_cursor}`);
+    assert.deepEqual(
+      third.body.changes.map((c) => c.document),
+      ["d"],
+    );
+    const caughtUp = await get(`collection=feed&since=${third.body.next_cursor}`);
+    assert.deepEqual(caughtUp.body.changes, []);
+    assert.equal(caughtUp.body.next_cursor, third.body.next_cursor);
+  });
+
+  test("rejects a bad cursor, limit or collection", async () => {
+    assert.equal((await get("collection=feed&since=garbage")).status, 400);
+    assert.equal((await get("collection=feed&limit=0")).status, 400);
+    assert.equal((await get("limit=5")).status, 400);
+    assert.equal((await get("collection=users")).status, 403);
+  });
+});

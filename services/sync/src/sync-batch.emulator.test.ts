@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import type { Firestore } from "@google-cloud/firestore";
+import { startSync } from "./testing/sync-fixture.ts";
+
+let sync: Awaited<ReturnType<typeof startSync>>;
+let db: Firestore;
+
+before(async () => {
+  sync = await startSync();
+  db = sync.context.firestore;
+});
+after(() => sync.close());
+beforeEach(() => sync.resetFirestore());
+
+describe("POST /v1/sync:batch", () => {
+  test("applies each change on its own and reports it, telling permanent from temporary failures", async () => {
+    const response = await sync.post("/v1/sync:batch", {
+      changes: [
+        { collection: "notes", document: "b1", data: { n: 1 } },
+        { collection: "notes", document: "b/1", data: {} },
+        { collection: "users", document: "x", data: {} },
+        { collection: "notes", document: "b1", data: { m: 2 } },
+        { collection: "notes", document: "b2", data: { n: 3 }, expected_version: 4 },
+      ],
+    });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as {
+      applied: number;
+      failed: number;
+      results: { status: number; retryable?: boolean; result?: { version: number } }[];
+    };
+    assert.deepEqual(
+      body.results.map((r) => r.status),
+      [200, 400, 403, 200, 409],
+    );
+    assert.deepEqual(
+      body.results.map((r) => r.retryable),
+      [undefined, false, false, undefined, false],
+    );
+    assert.equal(body.results[3]?.result?.version, 2, "changes to one document apply in order");
+    assert.equal(body.applied, 2);
+    assert.deepEqual((await db.doc("notes/b1").get()).get("data"), { n: 1, m: 2 });
+    assert.equal((await db.doc("notes/b2").get()).exists, false);
+    assert.equal(
+      (await sync.post("/v1/sync:batch", { changes: new Array(501).fill({}) })).status,
+      400,
+    );
+    assert.equal((await sync.post("/v1/sync:batch", { changes: "no" })).status, 400);
+  });
+});
