@@ -29,6 +29,14 @@ export {
   isRetryable,
 } from "./errors.ts";
 export { firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "./firestore-ids.ts";
+export {
+  type GrpcStatusCode,
+  type GrpcStatusName,
+  grpcCodeOf,
+  grpcStatus,
+  grpcStatusName,
+  preconditionFailures,
+} from "./grpc-status.ts";
 export { type AppOptions, createApp, type ReadinessCheck } from "./http/app.ts";
 export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
 export { type ApplyOnceResult, applyOnce, processedMessagesCollection } from "./idempotency.ts";

@@ -1,5 +1,11 @@
 import { FieldValue, type Firestore, type Timestamp } from "@google-cloud/firestore";
-import { type Publisher, realtimeUpdates, withDeadline } from "@syncstack/shared";
+import {
+  grpcCodeOf,
+  type Publisher,
+  preconditionFailures,
+  realtimeUpdates,
+  withDeadline,
+} from "@syncstack/shared";
 import { compareGenerations } from "./file-id.ts";
 
 /** The collection of file records (CONTRACT.md). */
@@ -38,8 +44,6 @@ export async function readRecord(
   return stateOf(snapshot);
 }
 
-const conflictCodes = new Set([5, 6, 9]);
-
 /**
  * Writes a record with a precondition on the state it was decided from (exists with that
  * update time, or does not exist), so nothing goes backwards: a record of a newer generation
@@ -77,8 +81,8 @@ export async function writeRecord(
       );
       return { version, op: lastOp, committedAt: written.writeTime };
     } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code === undefined || !conflictCodes.has(code) || attempt >= 5) throw error;
+      const code = grpcCodeOf(error);
+      if (code === undefined || !preconditionFailures.has(code) || attempt >= 5) throw error;
       current = await readRecord(db, id, deadlineMs);
     }
   }

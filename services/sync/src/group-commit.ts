@@ -1,9 +1,6 @@
 import type { DocumentReference, Firestore, Timestamp, WriteBatch } from "@google-cloud/firestore";
-import { withDeadline } from "@syncstack/shared";
+import { grpcCodeOf, preconditionFailures, withDeadline } from "@syncstack/shared";
 import type { Outbox, PendingEvent } from "./outbox.ts";
-
-/** Firestore codes that mean a precondition of one write in the batch did not hold. */
-export const conflictCodes: ReadonlySet<number> = new Set([5, 6, 9]);
 
 /** A change's commit: when, and the outbox entry holding its event. */
 export interface Committed {
@@ -111,8 +108,8 @@ export class GroupCommit {
       const committed = await this.#commitBatch(group);
       for (const item of group) item.resolve(committed);
     } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (group.length === 1 || code === undefined || !conflictCodes.has(code)) {
+      const code = grpcCodeOf(error);
+      if (group.length === 1 || code === undefined || !preconditionFailures.has(code)) {
         for (const item of group) item.reject(error);
         return;
       }

@@ -8,9 +8,9 @@ import {
   Timestamp,
   type WriteBatch,
 } from "@google-cloud/firestore";
-import { AppError, withDeadline } from "@syncstack/shared";
+import { AppError, grpcCodeOf, preconditionFailures, withDeadline } from "@syncstack/shared";
 import { leafPaths } from "./field-paths.ts";
-import { conflictCodes, GroupCommit } from "./group-commit.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { type KnownState, KnownVersions } from "./known-versions.ts";
 import type { Outbox, PendingEvent } from "./outbox.ts";
 import type { Change } from "./validation.ts";
@@ -107,8 +107,8 @@ export class DocumentWriter {
       try {
         return await this.#commit(docRef, idemRef, change, options, state);
       } catch (error) {
-        const code = (error as { code?: number }).code;
-        if (code === undefined || !conflictCodes.has(code)) throw asUnavailable(error);
+        const code = grpcCodeOf(error);
+        if (code === undefined || !preconditionFailures.has(code)) throw asUnavailable(error);
         this.#known.delete(docRef.path);
         const guessed = state !== undefined && attempt === 1 && !("read" in state);
         state = undefined;
