@@ -12,8 +12,8 @@ import { Publisher } from "./pubsub/publisher.ts";
 import { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
 import { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
 import { type PushTokenVerifier, pushTokenVerifierFor } from "./pubsub/push-auth.ts";
+import { type ServiceName, serviceRuntimeV8Flags } from "./registry/services.ts";
 import { setupTelemetry } from "./telemetry.ts";
-import { type ServiceName, serviceRuntimeV8Flags } from "./topics/topic.ts";
 
 /** Everything a service's handlers are given: config, logger and clients. */
 export interface ServiceContext<C extends BaseConfig = BaseConfig> extends Clients {

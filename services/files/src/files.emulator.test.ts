@@ -8,11 +8,10 @@ import {
   defaultBucketNames,
   fileUploaded,
   loadConfig,
-  provisionBuckets,
-  provisionTopology,
   type RealtimeUpdate,
   realtimeUpdates,
 } from "@syncstack/shared";
+import { provisionBuckets, provisionTopology } from "@syncstack/shared/provision";
 import {
   type Collector,
   collectMessages,

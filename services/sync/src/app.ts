@@ -41,7 +41,3 @@ export function syncService(
 
 /** The environment the service reads, for tools that build the app in-process. */
 export { syncEnvSchema } from "./config.ts";
-/** Internal collections, for the infrastructure's field policies. */
-export { outboxCollection } from "./outbox.ts";
-export { ownedCollections } from "./validation.ts";
-export { idempotencyCollection } from "./write-document.ts";

@@ -9,11 +9,11 @@ import {
   createServiceContext,
   loadConfig,
   type Publisher,
-  provisionTopology,
   type RealtimeUpdate,
   realtimeUpdates,
   userCreated,
 } from "@syncstack/shared";
+import { provisionTopology } from "@syncstack/shared/provision";
 import {
   type Collector,
   collectMessages,

@@ -8,7 +8,13 @@ import {
   Timestamp,
   type WriteBatch,
 } from "@google-cloud/firestore";
-import { AppError, grpcCodeOf, preconditionFailures, withDeadline } from "@syncstack/shared";
+import {
+  AppError,
+  type CollectionName,
+  grpcCodeOf,
+  preconditionFailures,
+  withDeadline,
+} from "@syncstack/shared";
 import { leafPaths } from "./field-paths.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { type KnownState, KnownVersions } from "./known-versions.ts";
@@ -16,7 +22,7 @@ import type { Outbox, PendingEvent } from "./outbox.ts";
 import type { Change } from "./validation.ts";
 
 /** Internal collection of answered idempotent requests. */
-export const idempotencyCollection = "_idempotency";
+export const idempotencyCollection = "_idempotency" satisfies CollectionName;
 
 const maxAttempts = 8;
 

@@ -1,4 +1,14 @@
-export * from "./collect.ts";
-export * from "./emulator-env.ts";
-export * from "./sample-payload.ts";
-export * from "./signed-tokens.ts";
+export { type Collector, collectMessages } from "./collect.ts";
+export {
+  emulatorHosts,
+  emulatorIdToken,
+  listen,
+  memoryLogger,
+  resetFirestore,
+  testConfig,
+  testEnv,
+  testProjectId,
+  waitFor,
+} from "./emulator-env.ts";
+export { samplePayload } from "./sample-payload.ts";
+export { signingKit } from "./signed-tokens.ts";

@@ -4,7 +4,6 @@ import {
   createServiceContext,
   type LogFields,
   loadConfig,
-  provisionTopology,
   type RealtimeUpdate,
   realtimeUpdates,
   type ServiceContext,
@@ -13,6 +12,7 @@ import {
   type TopicSpec,
   userCreated,
 } from "@syncstack/shared";
+import { provisionTopology } from "@syncstack/shared/provision";
 import { emulatorIdToken, listen, memoryLogger, testEnv } from "@syncstack/shared/testing";
 import { analyticsService } from "../app.ts";
 import { type AnalyticsConfig, analyticsEnvSchema } from "../config.ts";

@@ -11,11 +11,10 @@ import {
   createServiceContext,
   defaultBucketNames,
   loadConfig,
-  provisionBuckets,
-  provisionTopology,
   realtimeUpdates,
   type ServiceContext,
 } from "@syncstack/shared";
+import { provisionBuckets, provisionTopology } from "@syncstack/shared/provision";
 import { memoryLogger, testEnv } from "@syncstack/shared/testing";
 import { type BackupConfig, backupEnvSchema } from "../config.ts";
 import { firestoreFor } from "../firestore-client.ts";
