@@ -18,8 +18,6 @@ export { withDeadline } from "./deadline.ts";
 export { AppError, describeError, isAlreadyExists, isRetryable } from "./errors.ts";
 export { firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "./firestore-ids.ts";
 export {
-  type GrpcStatusCode,
-  type GrpcStatusName,
   grpcCodeOf,
   grpcStatus,
   grpcStatusName,
@@ -27,7 +25,6 @@ export {
 } from "./grpc-status.ts";
 export { createApp } from "./http/app.ts";
 export {
-  type ProcessedMessageRecord,
   processedMessageRecord,
   processedMessagesCollection,
 } from "./idempotency.ts";

@@ -1,8 +1,8 @@
 import { type Firestore, Timestamp } from "@google-cloud/firestore";
-import { isAlreadyExists, withDeadline } from "@syncstack/shared";
+import { type CollectionName, isAlreadyExists, withDeadline } from "@syncstack/shared";
 
 /** The lease document: at most one backup runs at a time across all instances. */
-export const leasePath = "_locks/backup";
+export const leasePath = `${"_locks" satisfies CollectionName}/backup`;
 
 /** The outcome of asking for the lease. */
 export type LeaseGrant =

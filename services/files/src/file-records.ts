@@ -1,5 +1,6 @@
 import { FieldValue, type Firestore, type Timestamp } from "@google-cloud/firestore";
 import {
+  type CollectionName,
   grpcCodeOf,
   type Publisher,
   preconditionFailures,
@@ -9,7 +10,7 @@ import {
 import { compareGenerations } from "./file-id.ts";
 
 /** The collection of file records (CONTRACT.md). */
-export const filesCollection = "files";
+export const filesCollection = "files" satisfies CollectionName;
 
 /** What is already recorded for an object. */
 export interface RecordState {

@@ -128,6 +128,7 @@ describe("planStart", () => {
 
   test("a checkpoint of the old cursor encoding is refused with what to do, not misread", async () => {
     const old = { ...checkpoint(), version: 1, after: { id: "d9", values: [{ int: "3" }] } };
+    await writeCheckpoint(path, checkpoint());
     await writeFile(path, JSON.stringify(old));
     await assert.rejects(plan({ resume: true }), { message: /older migrate.*--restart/ });
   });
