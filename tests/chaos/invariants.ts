@@ -35,6 +35,25 @@ export async function pendingQueues(
   return Object.fromEntries(queues.map(({ name }, index) => [name, counts[index] ?? 0]));
 }
 
+/** Waits until every queue of the collections registry is empty: nothing is left pending. */
+export async function queuesDrained(
+  db: Firestore,
+  timeoutMs = 60_000,
+  registry: readonly CollectionSpec[] = collections,
+): Promise<void> {
+  let pending: Record<string, number> = {};
+  await waitFor(
+    "every queue to drain",
+    async () => {
+      pending = await pendingQueues(db, registry);
+      return Object.values(pending).every((count) => count === 0) ? true : undefined;
+    },
+    timeoutMs,
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}: ${JSON.stringify(pending)}`);
+  });
+}
+
 /** Waits until the sync outbox holds nothing: every committed event has been published. */
 export async function outboxDrained(db: Firestore, timeoutMs = 60_000): Promise<void> {
   await waitFor(
@@ -49,7 +68,8 @@ export async function outboxDrained(db: Firestore, timeoutMs = 60_000): Promise<
  * document, the outbox drains, and each author's `documents_created` equals the documents
  * they created in `collection` (a write whose answer was lost may exist without having been
  * accepted, and counts: it was committed with its event). Checked twice, a few seconds
- * apart, so a late duplicate would show.
+ * apart, so a late duplicate would show. Then every queue of the collections registry
+ * drains: nothing is left half-done.
  */
 export async function assertNothingLost(
   db: Firestore,
@@ -94,6 +114,7 @@ export async function assertNothingLost(
   });
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   assert.deepEqual(mismatch(await counted()), [], "a late duplicate was counted");
+  await queuesDrained(db, drainMs);
   return {
     accepted: accepted.length,
     documents: documents.size,
