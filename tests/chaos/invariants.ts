@@ -1,8 +1,16 @@
 import assert from "node:assert/strict";
 import type { Firestore } from "@google-cloud/firestore";
-import type { RealtimeUpdate } from "@syncstack/shared";
+import {
+  type CollectionSpec,
+  collectionNamed,
+  collections,
+  type RealtimeUpdate,
+} from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
 import type { AcceptedSync } from "./harness.ts";
+
+const outbox = collectionNamed("_outbox").name;
+const userStats = collectionNamed("user_stats").name;
 
 /** What the checks found, for RELIABILITY.md's figures. */
 export interface Tally {
@@ -12,11 +20,45 @@ export interface Tally {
   createdCounted: number;
 }
 
+/**
+ * How many entries each queue of the collections registry (a collection that drains when the
+ * system is idle: the outbox, the activity deltas) still holds.
+ */
+export async function pendingQueues(
+  db: Firestore,
+  registry: readonly CollectionSpec[] = collections,
+): Promise<Record<string, number>> {
+  const queues = registry.filter((collection) => collection.drains);
+  const counts = await Promise.all(
+    queues.map(async ({ name }) => (await db.collection(name).count().get()).data().count),
+  );
+  return Object.fromEntries(queues.map(({ name }, index) => [name, counts[index] ?? 0]));
+}
+
+/** Waits until every queue of the collections registry is empty: nothing is left pending. */
+export async function queuesDrained(
+  db: Firestore,
+  timeoutMs = 60_000,
+  registry: readonly CollectionSpec[] = collections,
+): Promise<void> {
+  let pending: Record<string, number> = {};
+  await waitFor(
+    "every queue to drain",
+    async () => {
+      pending = await pendingQueues(db, registry);
+      return Object.values(pending).every((count) => count === 0) ? true : undefined;
+    },
+    timeoutMs,
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}: ${JSON.stringify(pending)}`);
+  });
+}
+
 /** Waits until the sync outbox holds nothing: every committed event has been published. */
 export async function outboxDrained(db: Firestore, timeoutMs = 60_000): Promise<void> {
   await waitFor(
     "the sync outbox to drain",
-    async () => ((await db.collection("_outbox").limit(1).get()).empty ? true : undefined),
+    async () => ((await db.collection(outbox).limit(1).get()).empty ? true : undefined),
     timeoutMs,
   );
 }
@@ -26,7 +68,8 @@ export async function outboxDrained(db: Firestore, timeoutMs = 60_000): Promise<
  * document, the outbox drains, and each author's `documents_created` equals the documents
  * they created in `collection` (a write whose answer was lost may exist without having been
  * accepted, and counts: it was committed with its event). Checked twice, a few seconds
- * apart, so a late duplicate would show.
+ * apart, so a late duplicate would show. Then every queue of the collections registry
+ * drains: nothing is left half-done.
  */
 export async function assertNothingLost(
   db: Firestore,
@@ -49,7 +92,9 @@ export async function assertNothingLost(
     created.set(author, (created.get(author) ?? 0) + 1);
   }
   const counted = async () => {
-    const stats = await db.getAll(...[...created.keys()].map((uid) => db.doc(`user_stats/${uid}`)));
+    const stats = await db.getAll(
+      ...[...created.keys()].map((uid) => db.doc(`${userStats}/${uid}`)),
+    );
     return stats.map((doc) => [doc.id, Number(doc.get("documents_created") ?? 0)] as const);
   };
   const mismatch = (found: (readonly [string, number])[]) =>
@@ -62,13 +107,14 @@ export async function assertNothingLost(
     const wrong = mismatch(await counted()).map(
       ([uid, count]) => `${uid}: counted ${count}, created ${created.get(uid)}`,
     );
-    const unfolded = (await db.collection("_activity_deltas").count().get()).data().count;
-    throw new Error(
-      `${(error as Error).message}: ${wrong.join("; ")}; ${unfolded} activity deltas unfolded`,
-    );
+    const pending = Object.entries(await pendingQueues(db))
+      .map(([queue, count]) => `${count} in ${queue}`)
+      .join(", ");
+    throw new Error(`${(error as Error).message}: ${wrong.join("; ")}; pending: ${pending}`);
   });
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   assert.deepEqual(mismatch(await counted()), [], "a late duplicate was counted");
+  await queuesDrained(db, drainMs);
   return {
     accepted: accepted.length,
     documents: documents.size,

@@ -10,12 +10,11 @@ import {
   deadLetterTopicName,
   defaultBucketNames,
   fileUploaded,
-  serviceEnvironment,
   serviceNames,
-  serviceNodeOptions,
   subscriptionName,
   topics,
 } from "@syncstack/shared";
+import { serviceEnvironment, serviceNodeOptions } from "@syncstack/shared/provision";
 import { emulatorHosts, testProjectId } from "@syncstack/shared/testing";
 
 const exec = promisify(execFile);

@@ -2,13 +2,8 @@
 // against the emulators: FUZZ_SEED=<n> reproduces a run, FUZZ_RUNS=<n> scales it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  deadLetterTopicName,
-  provisionTopology,
-  type ServiceName,
-  topicByName,
-  topics,
-} from "@syncstack/shared";
+import { deadLetterTopicName, type ServiceName, topicByName, topics } from "@syncstack/shared";
+import { provisionTopology } from "@syncstack/shared/provision";
 import {
   type Collector,
   collectMessages,

@@ -2,8 +2,8 @@
 // name is dressed up: path tricks, encoded slashes, case, Unicode lookalikes, invisibles.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { collectionNames } from "@syncstack/shared";
 import { emulatorIdToken, testProjectId } from "@syncstack/shared/testing";
-import { ownedCollections } from "@syncstack/sync";
 import {
   closeServices,
   type ServiceUnderTest,
@@ -50,7 +50,8 @@ function disguises(owned: string): string[] {
   ];
 }
 
-const everyOwned = [...ownedCollections, "_outbox", "_processed_messages"];
+// The collections registry names the owned collections and the internal ones alike.
+const everyOwned = [...collectionNames()];
 
 test("writes, batches and change feeds of owned collections in disguise are refused and write nothing", async () => {
   const call = (method: string, path: string, body?: unknown) =>

@@ -1,3 +1,5 @@
+import { grpcCodeOf, grpcStatus } from "./grpc-status.ts";
+
 /** The codes an AppError can carry, each with the HTTP status it maps to. */
 export const errorStatus = {
   invalid_argument: 400,
@@ -51,7 +53,7 @@ export function isRetryable(error: unknown): boolean {
 
 /** True for the gRPC ALREADY_EXISTS a Firestore `create` or a Pub/Sub resource creation fails with. */
 export function isAlreadyExists(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === 6;
+  return grpcCodeOf(error) === grpcStatus.ALREADY_EXISTS;
 }
 
 /** A short description of an error for logs, following the cause chain. */

@@ -1,16 +1,11 @@
 export {
-  type AuthUser,
-  emulatorTokenVerifier,
-  fetchGoogleKeys,
-  googleJwksUrl,
   googleTokenVerifier,
-  type KeyFetcher,
   requireUser,
   type TokenVerifier,
   tokenVerifierFor,
   userOf,
 } from "./auth.ts";
-export { type Clients, closeClients, createClients } from "./clients.ts";
+export { createClients } from "./clients.ts";
 export {
   type BaseConfig,
   baseEnvSchema,
@@ -18,50 +13,42 @@ export {
   loadConfig,
   withDefaultPort,
 } from "./config.ts";
-export { Crc32c, crc32cValidator } from "./crc32c.ts";
+export { crc32cValidator } from "./crc32c.ts";
 export { withDeadline } from "./deadline.ts";
-export {
-  AppError,
-  describeError,
-  type ErrorCode,
-  errorStatus,
-  isAlreadyExists,
-  isRetryable,
-} from "./errors.ts";
+export { AppError, describeError, isAlreadyExists, isRetryable } from "./errors.ts";
 export { firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "./firestore-ids.ts";
-export { type AppOptions, createApp, type ReadinessCheck } from "./http/app.ts";
-export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
-export { type ApplyOnceResult, applyOnce, processedMessagesCollection } from "./idempotency.ts";
-export { jwksFetcher } from "./jwt.ts";
-export { createLogger, type LogFields, type Logger, type Severity } from "./logger.ts";
-export { AttemptTracker, backoffMs } from "./pubsub/attempts.ts";
+export {
+  grpcCodeOf,
+  grpcStatus,
+  grpcStatusName,
+  preconditionFailures,
+} from "./grpc-status.ts";
+export { createApp } from "./http/app.ts";
+export {
+  processedMessageRecord,
+  processedMessagesCollection,
+} from "./idempotency.ts";
+export { createLogger, type LogFields, type Logger } from "./logger.ts";
+export { AttemptTracker } from "./pubsub/attempts.ts";
 export {
   type Consumer,
-  type ConsumerRuntime,
   consumer,
-  createDeliveryProcessor,
-  type Delivery,
   deadLetterAttributes,
-  type MessageHandler,
-  type Outcome,
-  type ReceivedMessage,
   replayAttribute,
   subscriptionId,
 } from "./pubsub/consumer.ts";
-export { type AttributeFilter, compileFilter } from "./pubsub/filter.ts";
-export { type ProvisionOptions, provisionTopology } from "./pubsub/provision.ts";
-export { Publisher, type PublishOptions } from "./pubsub/publisher.ts";
-export { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
-export { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
+export { compileFilter } from "./pubsub/filter.ts";
+export { Publisher } from "./pubsub/publisher.ts";
+export { pushRoutes } from "./pubsub/push.ts";
 export {
-  googleOidcJwksUrl,
-  type PushAuthOptions,
-  type PushTokenVerifier,
-  pushAuthEnabled,
-  pushTokenVerifier,
-  pushTokenVerifierFor,
-  requirePushToken,
-} from "./pubsub/push-auth.ts";
+  type CollectionName,
+  type CollectionSpec,
+  collectionNamed,
+  collectionNames,
+  collections,
+} from "./registry/collections.ts";
+export { type ServiceName, serviceNames } from "./registry/services.ts";
+export { topicByName, topics } from "./registry/topics.ts";
 export {
   closeServiceContext,
   createServiceApp,
@@ -70,13 +57,7 @@ export {
   type ServiceContext,
   type ServiceDefinition,
 } from "./service.ts";
-export {
-  type BucketRole,
-  type BucketSpec,
-  bucketSpecs,
-  defaultBucketNames,
-  provisionBuckets,
-} from "./storage-topology.ts";
+export { defaultBucketNames } from "./storage-topology.ts";
 export {
   type Clock,
   intervalSchedule,
@@ -85,11 +66,21 @@ export {
   startSweeper,
   systemClock,
 } from "./sweeper.ts";
-export { setupTelemetry, type Telemetry, type TraceExporterKind, tracer } from "./telemetry.ts";
-export * from "./topics/backup-requested.ts";
-export * from "./topics/file-uploaded.ts";
-export * from "./topics/realtime-updates.ts";
-export { topicByName, topics } from "./topics/registry.ts";
-export * from "./topics/stats-tick.ts";
-export * from "./topics/topic.ts";
-export * from "./topics/user-created.ts";
+export { backupRequested } from "./topics/backup-requested.ts";
+export { fileUploaded, type StorageObject, storageObjectSchema } from "./topics/file-uploaded.ts";
+export {
+  type RealtimeUpdate,
+  realtimeUpdateOrderingKey,
+  realtimeUpdates,
+} from "./topics/realtime-updates.ts";
+export { statsTick } from "./topics/stats-tick.ts";
+export {
+  deadLetterSubscriptionName,
+  deadLetterTopicName,
+  pushPath,
+  type SubscriptionSpec,
+  schemaVersionAttribute,
+  subscriptionName,
+  type TopicSpec,
+} from "./topics/topic.ts";
+export { userCreated } from "./topics/user-created.ts";

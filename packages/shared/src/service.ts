@@ -12,8 +12,12 @@ import { Publisher } from "./pubsub/publisher.ts";
 import { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
 import { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
 import { type PushTokenVerifier, pushTokenVerifierFor } from "./pubsub/push-auth.ts";
+import type { CollectionName } from "./registry/collections.ts";
+import { type ServiceName, serviceRuntimeV8Flags } from "./registry/services.ts";
 import { setupTelemetry } from "./telemetry.ts";
-import { type ServiceName, serviceRuntimeV8Flags } from "./topics/topic.ts";
+
+/** Read (and never written) by the readiness check: a cheap Firestore round trip. */
+const readinessCollection = "_readyz" satisfies CollectionName;
 
 /** Everything a service's handlers are given: config, logger and clients. */
 export interface ServiceContext<C extends BaseConfig = BaseConfig> extends Clients {
@@ -78,7 +82,7 @@ export function createServiceApp(
     // Firestore only: with the outbox a Pub/Sub outage does not stop an instance's work, so it
     // must not take the instance out of rotation; nor may a least-privilege account list topics.
     readiness: {
-      firestore: () => context.firestore.collection("_readyz").limit(1).get(),
+      firestore: () => context.firestore.collection(readinessCollection).limit(1).get(),
     },
     routes: (app) => {
       app.use(pushRoutes(definition.consumers, { ...context, service: context.name }, verifyPush));

@@ -1,6 +1,7 @@
 import type { Storage } from "@google-cloud/storage";
+import type { ServiceName } from "./registry/services.ts";
 import { fileUploaded } from "./topics/file-uploaded.ts";
-import type { ServiceName, TopicSpec } from "./topics/topic.ts";
+import type { TopicSpec } from "./topics/topic.ts";
 
 /** The buckets of the system, by role. */
 export type BucketRole = "uploads" | "thumbnails" | "backups";

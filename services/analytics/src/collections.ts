@@ -1,19 +1,20 @@
 import type { Timestamp } from "@google-cloud/firestore";
+import type { CollectionName } from "@syncstack/shared";
 
 /** `user_stats/{uid}`: one user's counters (CONTRACT.md). */
-export const userStatsCollection = "user_stats";
+export const userStatsCollection = "user_stats" satisfies CollectionName;
 
 /**
  * Internal: one document per applied activity event, waiting to be folded into its user's
  * record. Each event writes its own document, so a burst for one user never contends.
  */
-export const activityDeltasCollection = "_activity_deltas";
+export const activityDeltasCollection = "_activity_deltas" satisfies CollectionName;
 
 /** `analytics/daily_stats`: the latest tick's figures (CONTRACT.md). */
 export const dailyStatsPath = "analytics/daily_stats";
 
 /** `analytics_history/{tick}`: one document per tick, to draw a trend. */
-export const historyCollection = "analytics_history";
+export const historyCollection = "analytics_history" satisfies CollectionName;
 
 /** What one `user_stats` record holds. */
 export interface UserStats {

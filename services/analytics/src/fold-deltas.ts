@@ -5,14 +5,11 @@ import {
   type Firestore,
   type Timestamp,
 } from "@google-cloud/firestore";
-import { withDeadline } from "@syncstack/shared";
+import { grpcCodeOf, grpcStatus, withDeadline } from "@syncstack/shared";
 import { type ActivityDelta, later, type UserStats, userStatsCollection } from "./collections.ts";
 
 /** Firestore commits at most 500 writes; a fold writes one per delta and one per user. */
 export const maxFoldWrites = 450;
-
-const NOT_FOUND = 5;
-const FAILED_PRECONDITION = 9;
 
 /** A committed delta and what it holds (deltas never change once written). */
 export interface PendingDelta {
@@ -50,8 +47,8 @@ export async function foldDeltas(
   try {
     return await commitFold(db, pending, deadlineMs);
   } catch (error) {
-    const code = (error as { code?: number }).code;
-    if (code !== NOT_FOUND && code !== FAILED_PRECONDITION) throw error;
+    const code = grpcCodeOf(error);
+    if (code !== grpcStatus.NOT_FOUND && code !== grpcStatus.FAILED_PRECONDITION) throw error;
     const found = await withDeadline("firestore.deltas.getAll", deadlineMs, () =>
       db.getAll(...pending.map(({ ref }) => ref)),
     );

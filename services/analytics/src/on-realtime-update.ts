@@ -3,15 +3,13 @@ import { FieldValue, type Firestore, Timestamp } from "@google-cloud/firestore";
 import {
   consumer,
   isAlreadyExists,
-  processedMessagesCollection,
+  processedMessageRecord,
   type RealtimeUpdate,
   realtimeUpdates,
   withDeadline,
 } from "@syncstack/shared";
 import type { DeltaSink } from "./activity-folder.ts";
 import { type ActivityDelta, activityDeltasCollection } from "./collections.ts";
-
-const recordRetentionMs = 7 * 24 * 3_600_000;
 
 /**
  * An event's identity: the sync outbox may publish one event twice under different message
@@ -53,11 +51,8 @@ export function onRealtimeUpdate(db: Firestore, sink: DeltaSink, deadlineMs: num
     const delta = deltaOf({ ...event, uid });
     const batch = db.batch();
     // The same record applyOnce keeps, in its collection, so one TTL policy covers both.
-    batch.create(db.collection(processedMessagesCollection).doc(encodeURIComponent(key)), {
-      key,
-      applied_at: FieldValue.serverTimestamp(),
-      expire_at: Timestamp.fromMillis(Date.now() + recordRetentionMs),
-    });
+    const record = processedMessageRecord(db, key);
+    batch.create(record.ref, record.data);
     batch.create(ref, {
       ...delta,
       event: { collection: event.collection, document: event.document, version: event.version },

@@ -1,9 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { type Firestore, Timestamp } from "@google-cloud/firestore";
-import { type Logger, type Publisher, realtimeUpdates, withDeadline } from "@syncstack/shared";
+import {
+  type CollectionName,
+  type Logger,
+  type Publisher,
+  realtimeUpdates,
+  withDeadline,
+} from "@syncstack/shared";
 
 /** The collection of backup records (CONTRACT.md). */
-export const backupsCollection = "backups";
+export const backupsCollection = "backups" satisfies CollectionName;
 
 /** A backup record's status; `skipped` records a request that started no backup, and why. */
 export type BackupStatus = "in_progress" | "completed" | "failed" | "skipped";

@@ -4,7 +4,7 @@ import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import type { Firestore, Timestamp } from "@google-cloud/firestore";
 import type { Bucket } from "@google-cloud/storage";
-import { encodeFields } from "./codec.ts";
+import { encodeFields } from "@syncstack/shared/firestore-codec";
 import { descendantsQuery, documentsAt } from "./descendants-query.ts";
 
 const chunkChars = 64 * 1024;

@@ -1,8 +1,14 @@
 import { type Firestore, Timestamp } from "@google-cloud/firestore";
-import { type Clock, isAlreadyExists, systemClock, withDeadline } from "@syncstack/shared";
+import {
+  type Clock,
+  type CollectionName,
+  isAlreadyExists,
+  systemClock,
+  withDeadline,
+} from "@syncstack/shared";
 
 /** The lease document: at most one backup runs at a time across all instances. */
-export const leasePath = "_locks/backup";
+export const leasePath = `${"_locks" satisfies CollectionName}/backup`;
 
 /** The outcome of asking for the lease. */
 export type LeaseGrant =

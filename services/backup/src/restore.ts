@@ -5,9 +5,9 @@ import { createGunzip } from "node:zlib";
 import type { Firestore } from "@google-cloud/firestore";
 import type { Bucket, Storage } from "@google-cloud/storage";
 import { AppError, withDeadline } from "@syncstack/shared";
+import { decodeFields, type EncodedFields } from "@syncstack/shared/firestore-codec";
 import { parseStoragePath } from "./backup-objects.ts";
 import { backupsCollection } from "./backup-records.ts";
-import { decodeFields, type EncodedFields } from "./codec.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
 import { verifyBackup } from "./verify-backup.ts";
 

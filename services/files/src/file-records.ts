@@ -1,9 +1,16 @@
 import { FieldValue, type Firestore, type Timestamp } from "@google-cloud/firestore";
-import { type Publisher, realtimeUpdates, withDeadline } from "@syncstack/shared";
+import {
+  type CollectionName,
+  grpcCodeOf,
+  type Publisher,
+  preconditionFailures,
+  realtimeUpdates,
+  withDeadline,
+} from "@syncstack/shared";
 import { compareGenerations } from "./file-id.ts";
 
 /** The collection of file records (CONTRACT.md). */
-export const filesCollection = "files";
+export const filesCollection = "files" satisfies CollectionName;
 
 /** What is already recorded for an object. */
 export interface RecordState {
@@ -37,8 +44,6 @@ export async function readRecord(
   );
   return stateOf(snapshot);
 }
-
-const conflictCodes = new Set([5, 6, 9]);
 
 /**
  * Writes a record with a precondition on the state it was decided from (exists with that
@@ -77,8 +82,8 @@ export async function writeRecord(
       );
       return { version, op: lastOp, committedAt: written.writeTime };
     } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code === undefined || !conflictCodes.has(code) || attempt >= 5) throw error;
+      const code = grpcCodeOf(error);
+      if (code === undefined || !preconditionFailures.has(code) || attempt >= 5) throw error;
       current = await readRecord(db, id, deadlineMs);
     }
   }

@@ -60,7 +60,3 @@ export function syncService(
 
 /** The environment the service reads, for tools that build the app in-process. */
 export { syncEnvSchema } from "./config.ts";
-/** Internal collections, for the infrastructure's field policies. */
-export { idempotencyCollection } from "./idempotency-record.ts";
-export { outboxCollection } from "./outbox.ts";
-export { ownedCollections } from "./validation.ts";

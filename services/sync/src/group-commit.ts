@@ -1,9 +1,6 @@
 import type { DocumentReference, Firestore, Timestamp, WriteBatch } from "@google-cloud/firestore";
-import { withDeadline } from "@syncstack/shared";
+import { grpcCodeOf, preconditionFailures, withDeadline } from "@syncstack/shared";
 import type { Outbox, PendingEvent } from "./outbox.ts";
-
-/** Firestore codes that mean a precondition of one write in the batch did not hold. */
-export const conflictCodes: ReadonlySet<number> = new Set([5, 6, 9]);
 
 /** A change's commit: when, the outbox entry holding its event, and its handover to publishing. */
 export interface Committed {
@@ -118,8 +115,8 @@ export class GroupCommit {
     try {
       await this.#commitBatch(group);
     } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (group.length === 1 || code === undefined || !conflictCodes.has(code)) {
+      const code = grpcCodeOf(error);
+      if (group.length === 1 || code === undefined || !preconditionFailures.has(code)) {
         for (const item of group) item.reject(error);
         return;
       }

@@ -7,10 +7,10 @@ import {
   Timestamp,
   type WriteBatch,
 } from "@google-cloud/firestore";
-import { AppError } from "@syncstack/shared";
+import { AppError, type CollectionName } from "@syncstack/shared";
 
 /** Internal collection of answered idempotent requests. */
-export const idempotencyCollection = "_idempotency";
+export const idempotencyCollection = "_idempotency" satisfies CollectionName;
 
 /** How long a request's first answer is kept for its retries (the TTL field's offset). */
 export const idempotencyRetentionMs = 86_400_000;

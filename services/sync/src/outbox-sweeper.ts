@@ -3,6 +3,7 @@ import {
   type Clock,
   type Logger,
   type Publisher,
+  realtimeUpdateOrderingKey,
   realtimeUpdates,
   systemClock,
   withDeadline,
@@ -10,7 +11,6 @@ import {
 import {
   type CommittedEvent,
   type Outbox,
-  orderingKeyOf,
   outboxCollection,
   type PendingEvent,
   updateOf,
@@ -76,7 +76,7 @@ export class OutboxSweeper {
       const events = JSON.parse(snapshot.get("events") as string) as PendingEvent[];
       left.set(snapshot.ref.path, events.length);
       for (const event of events) {
-        const key = orderingKeyOf(event);
+        const key = realtimeUpdateOrderingKey(event);
         const items = byKey.get(key) ?? [];
         items.push({ entry: snapshot.ref, event, committedAt });
         byKey.set(key, items);
@@ -99,7 +99,7 @@ export class OutboxSweeper {
       } catch (error) {
         this.#logger.warn("sweeper could not publish; will retry", {
           error,
-          key: orderingKeyOf(item.event),
+          key: realtimeUpdateOrderingKey(item.event),
         });
         return false;
       }

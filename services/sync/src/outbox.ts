@@ -6,15 +6,17 @@ import {
   type WriteBatch,
 } from "@google-cloud/firestore";
 import {
+  type CollectionName,
   type Logger,
   type Publisher,
   type RealtimeUpdate,
+  realtimeUpdateOrderingKey,
   realtimeUpdates,
   withDeadline,
 } from "@syncstack/shared";
 
 /** Internal collection of events committed with their write and not yet known to be published. */
-export const outboxCollection = "_outbox";
+export const outboxCollection = "_outbox" satisfies CollectionName;
 
 /** An event as the outbox keeps it; the timestamp is the commit time, known after commit. */
 export type PendingEvent = Omit<RealtimeUpdate, "timestamp">;
@@ -34,11 +36,6 @@ export interface OutboxOptions {
   publishWaitMs?: number;
   /** Events being published beyond which a request waits for its own event to be published. */
   maxBacklog?: number;
-}
-
-/** The key that orders a document's events. */
-export function orderingKeyOf(event: { collection: string; document: string }): string {
-  return `${event.collection}/${event.document}`;
 }
 
 /** A committed event as `realtime-updates` carries it: its timestamp is the commit time. */
@@ -111,7 +108,7 @@ export class Outbox {
 
   /** Publishes a committed event; never rejects: a failure leaves it to the sweeper. */
   published(entry: DocumentReference, event: PendingEvent, committedAt: Timestamp): Promise<void> {
-    const key = orderingKeyOf(event);
+    const key = realtimeUpdateOrderingKey(event);
     const waiting = this.#blocked.get(key);
     if (waiting) {
       waiting.push({ entry, event, committedAt });

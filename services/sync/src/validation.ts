@@ -1,16 +1,14 @@
-import { AppError, firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "@syncstack/shared";
+import {
+  AppError,
+  collectionNames,
+  firestoreIdProblem,
+  loneSurrogateProblem,
+  maxIdBytes,
+} from "@syncstack/shared";
 import { z } from "zod";
 
-/** Collections the services own: written by their handlers only, never through the ingress. */
-export const ownedCollections: ReadonlySet<string> = new Set([
-  "users",
-  "user_stats",
-  "files",
-  "backups",
-  "analytics",
-  "analytics_history",
-  "config",
-]);
+/** Collections the services own (the collections registry): written by their handlers only, never through the ingress. */
+export const ownedCollections: ReadonlySet<string> = collectionNames();
 
 /** Firestore's limits the ingress enforces before writing. */
 export const limits = {
@@ -168,15 +166,18 @@ function lookalikeSegments(collection: string): string[] {
  * names that look like them (`Users`, `ｕｓｅｒｓ`, `users%2Fx`, `user\u200bs`), so nobody can
  * create a collection an operator or a security rule would mistake for an owned one.
  */
-export function assertWritable(collection: string): void {
-  const owned = [collection, ...lookalikeSegments(collection)].find(
-    (name) => ownedCollections.has(name) || name.startsWith("_"),
+export function assertWritable(
+  collection: string,
+  owned: ReadonlySet<string> = ownedCollections,
+): void {
+  const match = [collection, ...lookalikeSegments(collection)].find(
+    (name) => owned.has(name) || name.startsWith("_"),
   );
-  if (owned === undefined) return;
+  if (match === undefined) return;
   throw new AppError(
     "permission_denied",
-    owned === collection
+    match === collection
       ? `collection ${collection} is owned by syncstack and cannot be reached through the ingress`
-      : `collection ${collection} looks like ${owned}, which is owned by syncstack; it cannot be reached through the ingress`,
+      : `collection ${collection} looks like ${match}, which is owned by syncstack; it cannot be reached through the ingress`,
   );
 }

@@ -6,9 +6,16 @@ import {
   type Firestore,
   type WriteBatch,
 } from "@google-cloud/firestore";
-import { AppError, type Clock, systemClock, withDeadline } from "@syncstack/shared";
+import {
+  AppError,
+  type Clock,
+  grpcCodeOf,
+  preconditionFailures,
+  systemClock,
+  withDeadline,
+} from "@syncstack/shared";
 import { leafPaths } from "./field-paths.ts";
-import { conflictCodes, GroupCommit } from "./group-commit.ts";
+import { GroupCommit } from "./group-commit.ts";
 import {
   addIdempotencyRecord,
   type IdempotencyKey,
@@ -106,8 +113,8 @@ export class DocumentWriter {
       try {
         return await this.#commit(docRef, idemRef, change, options, state);
       } catch (error) {
-        const code = (error as { code?: number }).code;
-        if (code === undefined || !conflictCodes.has(code)) throw asUnavailable(error);
+        const code = grpcCodeOf(error);
+        if (code === undefined || !preconditionFailures.has(code)) throw asUnavailable(error);
         this.#known.delete(docRef.path);
         const guessed = state !== undefined && attempt === 1 && !("read" in state);
         state = undefined;

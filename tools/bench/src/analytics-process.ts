@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { PubSub } from "@google-cloud/pubsub";
 import { freePort, type ManagedProcess, repoRoot, startService } from "@syncstack/local-stack";
-import { provisionTopology, realtimeUpdates, statsTick, userCreated } from "@syncstack/shared";
+import { realtimeUpdates, statsTick, userCreated } from "@syncstack/shared";
+import { provisionTopology } from "@syncstack/shared/provision";
 import { resetFirestore } from "@syncstack/shared/testing";
 
 export interface BenchEnv {

@@ -2,14 +2,8 @@ import { type DocumentData, FieldPath, Firestore, Timestamp } from "@google-clou
 import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
 import { defaultBackupPageSize, leasePath, restoreBackup } from "@syncstack/backup";
-import {
-  backupRequested,
-  defaultBucketNames,
-  Publisher,
-  provisionBuckets,
-  provisionTopology,
-  realtimeUpdates,
-} from "@syncstack/shared";
+import { backupRequested, defaultBucketNames, Publisher, realtimeUpdates } from "@syncstack/shared";
+import { provisionBuckets, provisionTopology } from "@syncstack/shared/provision";
 import { resetFirestore } from "@syncstack/shared/testing";
 import { benchRounds, fmt, medianRound, peakRssKiB } from "./measure.ts";
 import { startBenchService } from "./service-process.ts";

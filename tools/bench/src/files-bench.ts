@@ -9,11 +9,10 @@ import {
   crc32cValidator,
   defaultBucketNames,
   fileUploaded,
-  provisionBuckets,
-  provisionTopology,
   type RealtimeUpdate,
   realtimeUpdates,
 } from "@syncstack/shared";
+import { provisionBuckets, provisionTopology } from "@syncstack/shared/provision";
 import sharp from "sharp";
 import {
   benchRounds,

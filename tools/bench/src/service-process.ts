@@ -6,7 +6,8 @@ import {
   repoRoot,
   startService,
 } from "@syncstack/local-stack";
-import { type ServiceName, serviceEnvironment } from "@syncstack/shared";
+import type { ServiceName } from "@syncstack/shared";
+import { serviceEnvironment } from "@syncstack/shared/provision";
 
 /** A service started as its own process for a benchmark, as the stack runs it. */
 export interface BenchService {

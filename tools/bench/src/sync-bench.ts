@@ -1,7 +1,8 @@
 import { Agent, request } from "node:http";
 import { FieldValue, Firestore } from "@google-cloud/firestore";
 import { type Message, PubSub } from "@google-cloud/pubsub";
-import { provisionTopology, type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
+import { type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
+import { provisionTopology } from "@syncstack/shared/provision";
 import { emulatorIdToken, resetFirestore } from "@syncstack/shared/testing";
 import {
   benchRounds,

@@ -16,13 +16,13 @@ import {
   consumer,
   createApp,
   Publisher,
-  provisionTopology,
   pushRoutes,
   type ServiceName,
   serviceNames,
   type TopicSpec,
   topics,
 } from "@syncstack/shared";
+import { provisionTopology } from "@syncstack/shared/provision";
 import {
   emulatorHosts,
   listen,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { repoRoot } from "@syncstack/local-stack";
-import { type ServiceName, serviceNames, serviceNodeOptions } from "@syncstack/shared";
+import { type ServiceName, serviceNames } from "@syncstack/shared";
+import { serviceNodeOptions } from "@syncstack/shared/provision";
 import { imageRepository, requiredApis } from "./terraform/project.ts";
 import { renderInfrastructure, resourceAddresses } from "./terraform/render.ts";
 

@@ -5,14 +5,8 @@
 //     node --conditions=source tools/local-stack/src/provision-cli.ts sync=http://sync:8081 ...
 import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
-import {
-  defaultBucketNames,
-  provisionBuckets,
-  provisionTopology,
-  type ServiceName,
-  serviceNames,
-  topics,
-} from "@syncstack/shared";
+import { defaultBucketNames, type ServiceName, serviceNames, topics } from "@syncstack/shared";
+import { provisionBuckets, provisionTopology } from "@syncstack/shared/provision";
 import { waitForHttp } from "./wait-http.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";

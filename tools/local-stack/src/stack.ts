@@ -7,14 +7,16 @@ import {
   createLogger,
   defaultBucketNames,
   Publisher,
-  provisionBuckets,
-  provisionTopology,
   type ServiceName,
-  serviceEnvironment,
   serviceNames,
-  serviceNodeOptions,
   topics,
 } from "@syncstack/shared";
+import {
+  provisionBuckets,
+  provisionTopology,
+  serviceEnvironment,
+  serviceNodeOptions,
+} from "@syncstack/shared/provision";
 import {
   checkEmulatorPrerequisites,
   type RunningEmulator,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import {
   type Checkpoint,
+  checkpointVersion,
   defaultCheckpointPath,
   defaultReportPath,
   emptyCounts,
@@ -29,7 +30,7 @@ let path: string;
 
 function checkpoint(overrides: Partial<Checkpoint> = {}): Checkpoint {
   return {
-    version: 1,
+    version: checkpointVersion,
     migration: identity,
     after: { id: "d9", values: [] },
     complete: false,
@@ -123,6 +124,13 @@ describe("planStart", () => {
       message: /cannot read the checkpoint/,
     });
     assert.equal(await readFile(path, "utf8"), "{ not json");
+  });
+
+  test("a checkpoint of the old cursor encoding is refused with what to do, not misread", async () => {
+    const old = { ...checkpoint(), version: 1, after: { id: "d9", values: [{ int: "3" }] } };
+    await writeCheckpoint(path, checkpoint());
+    await writeFile(path, JSON.stringify(old));
+    await assert.rejects(plan({ resume: true }), { message: /older migrate.*--restart/ });
   });
 });
 

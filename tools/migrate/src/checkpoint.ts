@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { EncodedValue } from "./cursor-codec.ts";
+import type { EncodedValue } from "@syncstack/shared/firestore-codec";
 import type { WhereClause } from "./parse-where.ts";
 
 /** Running totals of a migration; `read` = `written` + `skipped` + `failed`. */
@@ -28,9 +28,15 @@ export interface MigrationIdentity {
   deleteSource: boolean;
 }
 
+/**
+ * The checkpoint format: 2 since the cursor's values use the shared Firestore codec (1 had
+ * the migrate tool's own encoding, which this one does not read).
+ */
+export const checkpointVersion = 2;
+
 /** The state `--resume` continues from, written after each page is fully written. */
 export interface Checkpoint {
-  version: 1;
+  version: typeof checkpointVersion;
   migration: MigrationIdentity;
   /** The last source document done (with the values of the fields paging orders by). */
   after: { id: string; values: EncodedValue[] } | null;
@@ -68,7 +74,14 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
     throw error;
   }
   const checkpoint = JSON.parse(text) as Checkpoint;
-  if (checkpoint.version !== 1) throw new Error(`${path} is not a migration checkpoint`);
+  if ((checkpoint.version as number) === 1) {
+    throw new Error(
+      `${path} was written by an older migrate whose cursor encoding this one does not read: run again with --restart`,
+    );
+  }
+  if (checkpoint.version !== checkpointVersion) {
+    throw new Error(`${path} is not a migration checkpoint`);
+  }
   return checkpoint;
 }
 

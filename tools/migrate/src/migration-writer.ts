@@ -1,24 +1,16 @@
 import type { BulkWriter, BulkWriterError, Firestore } from "@google-cloud/firestore";
-
-// gRPC status codes by number: the client's GrpcStatus enum is not importable from ESM
-// (a CommonJS export the named-export detection misses).
-const statusNames: Record<number, string> = {
-  3: "INVALID_ARGUMENT",
-  4: "DEADLINE_EXCEEDED",
-  5: "NOT_FOUND",
-  7: "PERMISSION_DENIED",
-  8: "RESOURCE_EXHAUSTED",
-  9: "FAILED_PRECONDITION",
-  10: "ABORTED",
-  13: "INTERNAL",
-  14: "UNAVAILABLE",
-  16: "UNAUTHENTICATED",
-};
+import { grpcStatus, grpcStatusName } from "@syncstack/shared";
 
 // Codes worth another attempt: contention, overload and transient outages. A set() or delete()
 // is idempotent, so repeating one after a deadline is safe. BulkWriter backs off between
 // attempts itself (exponentially from 1 s, jittered; the maximum after RESOURCE_EXHAUSTED).
-const retryableCodes: ReadonlySet<number> = new Set([10, 14, 8, 4, 13]);
+const retryableCodes: ReadonlySet<number> = new Set([
+  grpcStatus.ABORTED,
+  grpcStatus.UNAVAILABLE,
+  grpcStatus.RESOURCE_EXHAUSTED,
+  grpcStatus.DEADLINE_EXCEEDED,
+  grpcStatus.INTERNAL,
+]);
 
 /** How the migration's BulkWriter paces and retries writes. */
 export interface WriterOptions {
@@ -67,7 +59,7 @@ export function describeWriteError(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   if (typeof code !== "number") return message;
-  const name = statusNames[code] ?? `code ${code}`;
+  const name = grpcStatusName(code) ?? `code ${code}`;
   // gRPC messages often start with the code and its name already ("10 ABORTED: ...").
   const rest = message.startsWith(`${code} `) ? message.slice(String(code).length + 1) : message;
   return rest.startsWith(`${name}:`) ? rest : `${name}: ${rest}`;

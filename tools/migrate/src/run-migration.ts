@@ -1,5 +1,6 @@
 import type { Firestore } from "@google-cloud/firestore";
 import {
+  checkpointVersion,
   emptyCounts,
   type MigrationCounts,
   type MigrationIdentity,
@@ -84,7 +85,7 @@ export async function runMigration(
     options.dryRun
       ? Promise.resolve()
       : writeCheckpoint(options.checkpointPath, {
-          version: 1,
+          version: checkpointVersion,
           migration: identity,
           after,
           complete,

@@ -4,8 +4,8 @@ import {
   type Query,
   type QueryDocumentSnapshot,
 } from "@google-cloud/firestore";
+import { decodeValue, encodeValue } from "@syncstack/shared/firestore-codec";
 import type { Checkpoint } from "./checkpoint.ts";
-import { decodeValue, encodeValue } from "./cursor-codec.ts";
 import { orderingFields, type WhereClause } from "./parse-where.ts";
 
 /** Where reading resumes: after this document (and its values of the ordering fields). */

@@ -8,11 +8,11 @@ import {
 } from "@opentelemetry/api";
 import { AppError, describeError, isRetryable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import type { ServiceName } from "../registry/services.ts";
 import { tracer } from "../telemetry.ts";
 import {
   deadLetterTopicName,
   type PayloadOf,
-  type ServiceName,
   type SubscriptionSpec,
   schemaVersionAttribute,
   type TopicSpec,

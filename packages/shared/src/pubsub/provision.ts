@@ -1,10 +1,10 @@
 import type { PubSub } from "@google-cloud/pubsub";
 import { isAlreadyExists } from "../errors.ts";
+import type { ServiceName } from "../registry/services.ts";
 import {
   deadLetterSubscriptionName,
   deadLetterTopicName,
   pushPath,
-  type ServiceName,
   subscriptionName,
   type TopicSpec,
 } from "../topics/topic.ts";

@@ -1,6 +1,16 @@
-export * from "./collect.ts";
-export * from "./emulator-env.ts";
-export * from "./sample-payload.ts";
+export { type Collector, collectMessages } from "./collect.ts";
+export {
+  emulatorHosts,
+  emulatorIdToken,
+  listen,
+  memoryLogger,
+  resetFirestore,
+  testConfig,
+  testEnv,
+  testProjectId,
+  waitFor,
+} from "./emulator-env.ts";
+export { samplePayload } from "./sample-payload.ts";
 export {
   type ServiceBuilder,
   type ServiceUnderTest,
@@ -8,4 +18,4 @@ export {
   startServiceUnderTest,
   type TestRequest,
 } from "./service-under-test.ts";
-export * from "./signed-tokens.ts";
+export { signingKit } from "./signed-tokens.ts";

@@ -4,6 +4,7 @@ import type { Clients } from "../clients.ts";
 import { type BaseConfig, loadConfig } from "../config.ts";
 import type { LogFields } from "../logger.ts";
 import { provisionTopology } from "../pubsub/provision.ts";
+import type { ServiceName } from "../registry/services.ts";
 import {
   closeServiceContext,
   createServiceApp,
@@ -12,7 +13,7 @@ import {
   type ServiceDefinition,
 } from "../service.ts";
 import { defaultBucketNames, provisionBuckets } from "../storage-topology.ts";
-import { type ServiceName, subscriptionName, type TopicSpec } from "../topics/topic.ts";
+import { subscriptionName, type TopicSpec } from "../topics/topic.ts";
 import { type Collector, collectMessages } from "./collect.ts";
 import {
   emulatorIdToken,

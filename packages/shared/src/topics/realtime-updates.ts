@@ -13,13 +13,20 @@ export const realtimeUpdateSchema = z.object({
 });
 export type RealtimeUpdate = z.output<typeof realtimeUpdateSchema>;
 
+/** The ordering key of a document's events, `<collection>/<document>`: one document's changes in order. */
+export function realtimeUpdateOrderingKey(
+  event: Pick<RealtimeUpdate, "collection" | "document">,
+): string {
+  return `${event.collection}/${event.document}`;
+}
+
 /** `realtime-updates`: every change to a synced document, in order per document. */
 export const realtimeUpdates = defineTopic({
   name: "realtime-updates",
   description: "Every committed document change, ordered per document",
   schema: realtimeUpdateSchema,
   schemaVersion: 1,
-  orderingKey: (event) => `${event.collection}/${event.document}`,
+  orderingKey: realtimeUpdateOrderingKey,
   retry: { minBackoffSeconds: 1, maxBackoffSeconds: 60, maxDeliveryAttempts: 10 },
   publishers: ["sync", "files", "backup"],
   // Analytics' effects (increments, the latest activity time) commute, so it takes events unordered.

@@ -1,4 +1,5 @@
-import type { BucketRole, ServiceName } from "@syncstack/shared";
+import type { ServiceName } from "@syncstack/shared";
+import type { BucketRole } from "@syncstack/shared/provision";
 import { ref } from "./terraform.ts";
 
 /** The Cloud Run service (and service account id) of a syncstack service. */

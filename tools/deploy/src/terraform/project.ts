@@ -1,6 +1,5 @@
-import type { BucketRole } from "@syncstack/shared";
-import { bucketSpecs, processedMessagesCollection } from "@syncstack/shared";
-import { idempotencyCollection, outboxCollection } from "@syncstack/sync";
+import type { CollectionSpec } from "@syncstack/shared";
+import { type BucketRole, bucketSpecs, fieldPolicies } from "@syncstack/shared/provision";
 import type { TerraformJson } from "./terraform.ts";
 
 /** The APIs the system uses, enabled first. */
@@ -21,23 +20,13 @@ export const imageRepository = "syncstack";
 const bucketVariable = (role: BucketRole) => `${role}_bucket`;
 
 /**
- * Firestore field policies: records that carry `expire_at` are deleted by a TTL policy on it
- * (and the field is not indexed), and the outbox's events, one long string per entry, are not
- * indexed: nothing queries them, and every indexed field costs each write.
+ * Provider, variables, the project's number, APIs, the image repository and the database,
+ * with the field policies of the collections registry: records with a TTL field are deleted
+ * by a TTL policy on it (and the field is not indexed), and fields nothing queries (the
+ * outbox's events, one long string per entry) are not indexed: each indexed field costs
+ * every write.
  */
-export const firestoreFieldPolicies = [
-  { id: "idempotency_ttl", collection: idempotencyCollection, field: "expire_at", ttl: true },
-  {
-    id: "processed_messages_ttl",
-    collection: processedMessagesCollection,
-    field: "expire_at",
-    ttl: true,
-  },
-  { id: "outbox_events", collection: outboxCollection, field: "events", ttl: false },
-] as const;
-
-/** Provider, variables, the project's number, APIs, the image repository and the database. */
-export function renderProject(): TerraformJson {
+export function renderProject(registry?: readonly CollectionSpec[]): TerraformJson {
   return {
     terraform: {
       required_version: ">= 1.5",
@@ -115,7 +104,7 @@ export function renderProject(): TerraformJson {
         },
       },
       google_firestore_field: Object.fromEntries(
-        firestoreFieldPolicies.map((policy) => [
+        fieldPolicies(registry).map((policy) => [
           policy.id,
           {
             database: "(default)",

@@ -9,12 +9,14 @@ import { repoRoot } from "@syncstack/local-stack";
 import * as shared from "@syncstack/shared";
 import {
   type BaseConfig,
-  bucketSpecs,
+  type CollectionSpec,
   closeServiceContext,
+  collections,
   createServiceApp,
   createServiceContext,
   deadLetterTopicName,
   loadConfig,
+  processedMessagesCollection,
   pushPath,
   type ServiceContext,
   type ServiceDefinition,
@@ -24,9 +26,11 @@ import {
   type TopicSpec,
   topics,
 } from "@syncstack/shared";
+import { bucketSpecs, serviceEnvironment } from "@syncstack/shared/provision";
 import { listen } from "@syncstack/shared/testing";
 import { syncEnvSchema, syncService } from "@syncstack/sync";
 import type { z } from "zod";
+import { renderProject } from "./project.ts";
 import { infraFile, renderInfraText } from "./render.ts";
 import { type Block, tfId } from "./terraform.ts";
 
@@ -55,10 +59,10 @@ test("infra/syncstack.tf.json is the rendering of the registries (pnpm run infra
 });
 
 test("each Cloud Run service runs with its environment from the registry", () => {
-  assert.equal(shared.serviceEnvironment.files.MALLOC_ARENA_MAX, "2");
+  assert.equal(serviceEnvironment.files.MALLOC_ARENA_MAX, "2");
   for (const service of serviceNames) {
     const env = envOf(service);
-    for (const [name, value] of Object.entries(shared.serviceEnvironment[service])) {
+    for (const [name, value] of Object.entries(serviceEnvironment[service])) {
       assert.equal(env[name], value, `${service} sets ${name}`);
     }
   }
@@ -73,12 +77,37 @@ test("records with expire_at expire by a TTL policy; unqueried long fields are n
   }[];
   const policy = (collection: string, field: string) =>
     fields.find((f) => f.collection === collection && f.field === field);
-  for (const collection of ["_idempotency", shared.processedMessagesCollection]) {
+  for (const collection of ["_idempotency", processedMessagesCollection]) {
     assert.deepEqual(policy(collection, "expire_at")?.ttl_config, {}, `${collection} expires`);
     assert.deepEqual(policy(collection, "expire_at")?.index_config, {});
   }
   assert.deepEqual(policy("_outbox", "events")?.index_config, {}, "outbox events not indexed");
   assert.equal(policy("_outbox", "events")?.ttl_config, undefined, "outbox entries never expire");
+});
+
+test("a collection added to the collections registry gets its TTL and index policies", () => {
+  const added: CollectionSpec = {
+    name: "_new_records",
+    owners: ["files"],
+    internal: true,
+    description: "a collection this test adds",
+    ttlField: "gone_at",
+    unindexedFields: ["blob"],
+  };
+  const fields = renderProject([...collections, added]).resource?.google_firestore_field as Record<
+    string,
+    { collection: string; field: string; ttl_config?: object; index_config?: object }
+  >;
+  assert.deepEqual(fields.new_records_ttl, {
+    ...fields.new_records_ttl,
+    collection: "_new_records",
+    field: "gone_at",
+    ttl_config: {},
+    index_config: {},
+  });
+  assert.equal(fields.new_records_blob?.collection, "_new_records");
+  assert.equal(fields.new_records_blob?.ttl_config, undefined);
+  assert.ok(fields.idempotency_ttl, "the registry's own policies stay");
 });
 
 test("every reference names a declared resource, data source, variable or local", () => {

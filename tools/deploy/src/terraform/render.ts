@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { repoRoot } from "@syncstack/local-stack";
-import { bucketSpecs, serviceNames, topics } from "@syncstack/shared";
+import { serviceNames, topics } from "@syncstack/shared";
+import { bucketSpecs } from "@syncstack/shared/provision";
 import { renderProject } from "./project.ts";
 import { renderPubSub } from "./pubsub.ts";
 import { renderServices } from "./run.ts";

@@ -1,12 +1,11 @@
 import {
-  bucketSpecs,
   deadLetterTopicName,
   type ServiceName,
-  serviceEnvironment,
   serviceNames,
   subscriptionName,
   type TopicSpec,
 } from "@syncstack/shared";
+import { bucketSpecs, serviceEnvironment } from "@syncstack/shared/provision";
 import {
   bucketName,
   cloudRunName,

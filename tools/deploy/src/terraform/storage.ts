@@ -1,4 +1,5 @@
-import { type BucketSpec, schemaVersionAttribute, type TopicSpec } from "@syncstack/shared";
+import { schemaVersionAttribute, type TopicSpec } from "@syncstack/shared";
+import type { BucketSpec } from "@syncstack/shared/provision";
 import { bucketName } from "./names.ts";
 import { type Block, ref, type TerraformJson, tfId } from "./terraform.ts";
 

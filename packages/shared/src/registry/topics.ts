@@ -1,9 +1,9 @@
-import { backupRequested } from "./backup-requested.ts";
-import { fileUploaded } from "./file-uploaded.ts";
-import { realtimeUpdates } from "./realtime-updates.ts";
-import { statsTick } from "./stats-tick.ts";
-import type { TopicSpec } from "./topic.ts";
-import { userCreated } from "./user-created.ts";
+import { backupRequested } from "../topics/backup-requested.ts";
+import { fileUploaded } from "../topics/file-uploaded.ts";
+import { realtimeUpdates } from "../topics/realtime-updates.ts";
+import { statsTick } from "../topics/stats-tick.ts";
+import type { TopicSpec } from "../topics/topic.ts";
+import { userCreated } from "../topics/user-created.ts";
 
 /** Every topic of the system: the local runner provisions from it, deployment renders from it. */
 export const topics = [

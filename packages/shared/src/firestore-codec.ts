@@ -7,6 +7,22 @@ import {
   VectorValue,
 } from "@google-cloud/firestore";
 
+/*
+ * One JSON form of Firestore values, for backup files and migration checkpoints alike. It is
+ * type-faithful: what Firestore's Node client reads (with `useBigInt: true`) decodes to what the
+ * client writes back as the same type. The rules:
+ * - null, booleans, strings and finite doubles are plain JSON; arrays are JSON arrays and maps
+ *   JSON objects, their values encoded by the same rules at any depth.
+ * - Everything JSON cannot say exactly is an object tagged by `__t`: 64-bit integers (`int`,
+ *   as a decimal string), NaN, the infinities and negative zero, timestamps (seconds and
+ *   nanoseconds), geo points, references (the document path, rebuilt on the target database),
+ *   bytes (base64) and vectors.
+ * - A user map that itself has a `__t` key is wrapped (`{"__t": "map", "v": ...}`), so no map
+ *   is ever read as a tag.
+ * - Any other value (undefined, a Map, a class instance) is refused, never written as
+ *   something else; so is an unknown tag when decoding.
+ */
+
 /** The key that marks a JSON object as an encoded Firestore value rather than a map. */
 export const tagKey = "__t";
 
