@@ -15,6 +15,7 @@ import {
   serviceNodeOptions,
   topics,
 } from "@syncstack/shared";
+import type { StackFile } from "@syncstack/shared/cli";
 import {
   checkEmulatorPrerequisites,
   type RunningEmulator,
@@ -31,6 +32,8 @@ import {
   startService,
 } from "./process-group.ts";
 
+export type { StackFile };
+
 /** Ports and options of a local stack; the defaults are CONTRACT.md's. */
 export interface StackOptions {
   projectId: string;
@@ -44,16 +47,6 @@ export interface StackOptions {
   serviceEnv?: Record<string, string>;
   /** Where each part's output lines go; by default stdout, prefixed with the part's name. */
   output?: (part: string) => (line: string) => void;
-}
-
-/** The endpoints file CONTRACT.md describes. */
-export interface StackFile {
-  projectId: string;
-  pubsub: string;
-  firestore: string;
-  storage: string;
-  services: Record<ServiceName, string>;
-  buckets: { uploads: string; thumbnails: string; backups: string };
 }
 
 /** One process of a running stack, for fault tests: signalled, paused, restarted. */

@@ -66,7 +66,7 @@ describe("pnpm migrate", () => {
   test("--help prints the usage and exits 0", async () => {
     const { code, stdout } = await run(["--help"]);
     assert.equal(code, 0);
-    assert.match(stdout, /^usage: pnpm migrate --from <collection> --to <collection>/);
+    assert.match(stdout, /^usage: \.\/syncstack migrate --from <collection> --to <collection>/);
     assert.match(stdout, /--dry-run/);
   });
 
@@ -100,7 +100,7 @@ describe("pnpm migrate", () => {
       const [args, message] = cases[index] ?? [[], /./];
       assert.equal(code, 2, `exit code for ${args.join(" ")}`);
       assert.match(stderr, message);
-      assert.match(stderr, /\n\nusage: pnpm migrate/);
+      assert.match(stderr, /\n\nusage: \.\/syncstack migrate/);
     }
     assert.equal(await count("out"), 0);
     assert.equal(await count("notes"), 5);
