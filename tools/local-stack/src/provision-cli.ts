@@ -17,14 +17,29 @@ import { waitForHttp } from "./wait-http.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
 
+const usage = `usage: node --conditions=source tools/local-stack/src/provision-cli.ts [<service>=<base URL>]...
+
+Provisions running emulators from the registries: topics, dead-letter topics, push
+subscriptions to the given services (${serviceNames.join(", ")}), the buckets and the uploads
+notification. The emulators are named by PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST and
+optionally FIRESTORE_EMULATOR_HOST (waited for); the project by GOOGLE_CLOUD_PROJECT
+(default demo-syncstack). ./syncstack up provisions its own stack.`;
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
 function fail(message: string): never {
   process.stderr.write(`provision: ${message}\n`);
   process.exit(2);
 }
 
 const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? "demo-syncstack";
-const pubsubHost = process.env.PUBSUB_EMULATOR_HOST ?? fail("PUBSUB_EMULATOR_HOST is not set");
-const storageUrl = process.env.STORAGE_EMULATOR_HOST ?? fail("STORAGE_EMULATOR_HOST is not set");
+const pubsubHost =
+  process.env.PUBSUB_EMULATOR_HOST ?? fail(`PUBSUB_EMULATOR_HOST is not set\n${usage}`);
+const storageUrl =
+  process.env.STORAGE_EMULATOR_HOST ?? fail(`STORAGE_EMULATOR_HOST is not set\n${usage}`);
 const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST;
 
 const serviceUrls: Partial<Record<ServiceName, string>> = {};

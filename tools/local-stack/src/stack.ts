@@ -198,6 +198,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       UPLOADS_BUCKET: buckets.uploads,
       THUMBNAILS_BUCKET: buckets.thumbnails,
       METADATA_SERVER_DETECTION: "none",
+      // Loopback only, whatever HOST the shell has: the services accept unsigned tokens.
+      HOST: "127.0.0.1",
       // Local apps sign in against the Firebase Auth emulator, whose tokens are unsigned.
       FIREBASE_AUTH_EMULATOR_HOST: process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099",
     };
