@@ -40,7 +40,10 @@ export interface StackOptions {
   ports: { pubsub: number; firestore: number; storage: number } & Record<ServiceName, number>;
   /** Where stack.json (and kept Firestore data) go. */
   stateDir: string;
-  /** Keep Firestore data across restarts (export on stop, import on start). */
+  /**
+   * Keep Firestore and storage data across restarts (Firestore exports on stop and imports on
+   * start); without it both start empty, so no object outlives the records that name it.
+   */
   persist: boolean;
   firestoreHeapMiB: number;
   /** Extra environment for the four services (e.g. shorter sweep intervals for fault tests). */
@@ -165,13 +168,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     log(`provisioned ${topics.length} topics, their dead-letter topics and subscriptions`);
 
     const storageUrl = `http://127.0.0.1:${ports.storage}`;
+    // Without --persist storage starts empty like Firestore, in a scratch directory (on disk
+    // rather than in memory: uploads and backups can be large); kept data stays untouched.
+    const storageDir = join(options.stateDir, options.persist ? "storage" : "storage-scratch");
+    if (!options.persist) await rm(storageDir, { recursive: true, force: true });
     storageEmulator = startService("storage", {
       command: process.execPath,
       args: [
         "--conditions=source",
         join(repoRoot, "tools/storage-emulator/src/main.ts"),
         `--port=${ports.storage}`,
-        `--data-dir=${join(options.stateDir, "storage")}`,
+        `--data-dir=${storageDir}`,
         `--pubsub-host=${pubsubHost}`,
         "--quiet",
       ],
