@@ -5,8 +5,9 @@ export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collect
   --backup <id>       the backups/{id} record to restore (must be completed)
   --collections a,b   root collections to restore (default: all in the backup)
   --prefix p_         restore notes into p_notes (subcollections follow their parents)
-  --project P         write into project P; without emulators, P is the Google Cloud project
-                      to use (the backup is read from $GOOGLE_CLOUD_PROJECT, default P)
+  --project P         the Google Cloud project to restore into (the backup is read from
+                      $GOOGLE_CLOUD_PROJECT, default P); with FIRESTORE_EMULATOR_HOST set,
+                      project P on that emulator
   --dry-run           verify every object and say what would be written, write nothing
   --no-throttle       BulkWriter without its 500/50/5 ramp-up (emulators, bulk loads)
   -h, --help          this text
