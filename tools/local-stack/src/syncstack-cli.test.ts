@@ -58,7 +58,7 @@ describe("./syncstack", () => {
 
   test("every command has --help, which prints its usage and exits 0", async () => {
     const commands = ["up", "trigger", "backup", "restore", "migrate", "token", "dead-letters"];
-    commands.push("bench", "load", "cloud", "infra");
+    commands.push("bench", "load", "cloud", "infra", "test", "check", "format", "build");
     const results = await Promise.all(commands.map((command) => run(script, [command, "--help"])));
     for (const [i, { code, stdout, stderr }] of results.entries()) {
       assert.equal(code, 0, `${commands[i]} --help: ${stderr}`);
