@@ -131,6 +131,7 @@ net.Socket.prototype.connect = function () {
     ["tools/local-stack/src/trigger-cli.ts", ["stats-tick"]],
     ["tools/local-stack/src/trigger-cli.ts", ["backup-requested"]],
     ["tools/dead-letters/src/dead-letters-cli.ts", ["list"]],
+    ["tools/local-stack/src/provision-cli.ts", []],
   ];
 
   test("refuse with exit 2, say what to do, and contact nothing", async () => {

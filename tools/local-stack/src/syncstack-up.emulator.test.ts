@@ -1,12 +1,13 @@
 // `./syncstack up` as a user runs it: through the bash script, stopped by a signal to the pid
 // the user sees, its services on loopback only, its data kept or not as a whole.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { promisify } from "node:util";
 import { Firestore } from "@google-cloud/firestore";
 import { Storage } from "@google-cloud/storage";
 import { serviceNames } from "@syncstack/shared";
@@ -23,6 +24,15 @@ for (const name of ["FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "PUBSUB_
   delete process.env[name];
 }
 const projectId = "demo-uptest";
+
+const exec = promisify(execFile);
+
+async function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
+  return exec(command, args, { env, timeout: 60_000 }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
 
 type Up = { child: ChildProcess; file: StackFile; output: string[]; ports: number[] };
 
@@ -103,6 +113,14 @@ test("SIGTERM to the pid of ./syncstack up stops everything; the services listen
       `sync is not reachable on ${outside}`,
     );
   }
+  // A tool finds this stack through its stack.json, with no emulator named in the environment.
+  const provision = await run(
+    process.execPath,
+    ["--conditions=source", join(repoRoot, "tools/local-stack/src/provision-cli.ts")],
+    { ...process.env, SYNCSTACK_STATE_DIR: stateDir },
+  );
+  assert.equal(provision.code, 0, provision.stderr);
+  assert.match(provision.stdout, /push subscriptions to sync, files, backup, analytics/);
   await addData(stack.file);
   await stop(stack, "SIGTERM");
 });

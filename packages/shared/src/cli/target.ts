@@ -62,7 +62,8 @@ export async function findTarget(options: {
   project: string | undefined;
   /** The emulators the tool talks to: with one named in the environment, each must be. */
   uses: readonly Emulator[];
-  projectFlag?: string;
+  /** The CLI's flag naming a Google Cloud project; null for a tool of the emulators only. */
+  projectFlag?: string | null;
   env?: NodeJS.ProcessEnv;
 }): Promise<Target> {
   const env = options.env ?? process.env;
@@ -82,9 +83,13 @@ export async function findTarget(options: {
     const stack = await readStackFile(env);
     return { kind: "stack", projectId: stack.projectId, stack };
   } catch {
-    const flag = options.projectFlag ?? "--project";
+    const file = join(stateDir(env), "stack.json");
+    const flag = options.projectFlag === undefined ? "--project" : options.projectFlag;
+    const variables = options.uses.map((use) => emulatorVariables[use]).join(" and ");
     throw new NoTargetError(
-      `no local stack is running (${join(stateDir(env), "stack.json")} is missing) and no Google Cloud project is named: start the stack with ./syncstack up, or pass ${flag} <id> to use that project`,
+      flag === null
+        ? `no local stack is running (${file} is missing): start the stack with ./syncstack up, or name the emulators with ${variables}`
+        : `no local stack is running (${file} is missing) and no Google Cloud project is named: start the stack with ./syncstack up, or pass ${flag} <id> to use that project`,
     );
   }
 }
