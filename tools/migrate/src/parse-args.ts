@@ -75,42 +75,37 @@ const options = {
 /** Parses and validates the command line without touching files or the network. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   // Not strict: node's messages for a missing value or an unknown option would replace the
-  // CLI's own, so the tokens are checked here, in order, with `--help` winning over any error.
-  const { tokens } = parseNodeArgs({
+  // CLI's own, so its tokens are checked here, in order, with `--help` winning over any error.
+  const { values, tokens } = parseNodeArgs({
     args: [...argv],
     options,
     strict: false,
     allowPositionals: true,
     tokens: true,
   });
-  if (tokens.some((token) => token.kind === "option" && token.name === "help")) {
-    return { kind: "help" };
-  }
-  const strings = new Map<string, string[]>();
-  const flags = new Set<string>();
+  if (values.help === true) return { kind: "help" };
   for (const token of tokens) {
     if (token.kind === "positional") return error(`unexpected argument ${token.value}`);
     if (token.kind !== "option") return error("unexpected argument --");
-    const { name } = token;
-    if (token.rawName !== `--${name}`) return error(`unknown option ${token.rawName}`);
-    if ((flagOptions as readonly string[]).includes(name)) {
-      if (token.value !== undefined) return error(`--${name} takes no value`);
-      flags.add(name);
-    } else if ((stringOptions as readonly string[]).includes(name)) {
-      const { value } = token;
-      // `--from --to b` would otherwise copy from a collection named "--to".
-      if (!value || (!token.inlineValue && value.startsWith("--"))) {
-        return error(`--${name} needs a value`);
-      }
-      strings.set(name, [...(strings.get(name) ?? []), value]);
-    } else {
-      return error(`unknown option --${name}`);
+    const { name, value } = token;
+    if (token.rawName !== `--${name}` || !Object.hasOwn(options, name)) {
+      return error(`unknown option ${token.rawName}`);
+    }
+    const isFlag = options[name as keyof typeof options].type === "boolean";
+    if (isFlag && value !== undefined) return error(`--${name} takes no value`);
+    // `--from --to b` would otherwise copy from a collection named "--to".
+    if (!isFlag && (!value || (!token.inlineValue && value.startsWith("--")))) {
+      return error(`--${name} needs a value`);
     }
   }
-  for (const [name, values] of strings) {
-    if (name !== "where" && values.length > 1) return error(`--${name} is given twice`);
+  const strings = new Map(
+    stringOptions.map((name) => [name, (values[name] ?? []) as string[]] as const),
+  );
+  for (const [name, given] of strings) {
+    if (name !== "where" && given.length > 1) return error(`--${name} is given twice`);
   }
-  const single = (name: string) => strings.get(name)?.[0];
+  const flags = new Set(flagOptions.filter((name) => values[name] === true));
+  const single = (name: (typeof stringOptions)[number]) => strings.get(name)?.[0];
   const from = single("from");
   const to = single("to");
   if (from === undefined || to === undefined) return error("--from and --to are required");
