@@ -32,11 +32,12 @@ USER node
 ENTRYPOINT ["node", "--conditions=source"]
 
 # The service: distroless Node 24, non-root, no shell, no package manager, no dev dependencies.
-# Node is PID 1 and the service drains on SIGTERM; Cloud Run sets PORT.
+# Node is PID 1 and the service drains on SIGTERM; Cloud Run sets PORT. A container listens on
+# every interface (HOST); outside one a service binds to loopback by default.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot AS service
 # The service's V8 options from the registry (serviceNodeOptions), passed by the build.
 ARG NODE_OPTIONS=""
-ENV NODE_ENV=production PORT=8080 NODE_OPTIONS=${NODE_OPTIONS}
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 NODE_OPTIONS=${NODE_OPTIONS}
 WORKDIR /app
 COPY --from=build --chown=nonroot:nonroot /out /app
 USER nonroot

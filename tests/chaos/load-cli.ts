@@ -1,4 +1,4 @@
-// `pnpm load [minutes]`: sustained mixed load on the whole local stack (syncs from many users,
+// `./syncstack load [minutes]`: sustained mixed load on the whole local stack (syncs from many users,
 // batch syncs, uploads, stats ticks), sampled every 10 s: throughput, error rate, p99 latency,
 // event lag and each service's memory. Afterwards the outbox must drain, every created
 // document must be counted once and every upload recorded; the table goes to stdout.
@@ -11,7 +11,24 @@ import sharp from "sharp";
 import { SyncLoad, startChaosStack } from "./harness.ts";
 import { assertNothingLost } from "./invariants.ts";
 
-const minutes = Number(process.argv[2] ?? process.env.LOAD_MINUTES ?? 10);
+const usage = `usage: ./syncstack load [minutes]
+
+Starts a stack of its own on free ports and puts it under sustained mixed load for [minutes]
+(default $LOAD_MINUTES or 10; $LOAD_CLIENTS sync clients, default 6), then checks that nothing
+was lost and prints a table of the samples.
+`;
+const [given, ...extra] = process.argv.slice(2);
+if (given === "--help" || given === "-h") {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const minutes = Number(given ?? process.env.LOAD_MINUTES ?? 10);
+if (extra.length > 0 || !(minutes > 0)) {
+  process.stderr.write(
+    `load: expected a number of minutes, got ${process.argv.slice(2).join(" ")}\n${usage}`,
+  );
+  process.exit(2);
+}
 const sampleMs = 10_000;
 // Ten minutes of load leave ~100,000 documents and as many idempotency records in the
 // emulator's heap (production expires the records with a TTL policy; the emulator does not).

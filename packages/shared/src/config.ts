@@ -9,6 +9,12 @@ export const baseEnvSchema = z.object({
     .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id")
     .default("demo-syncstack"),
   PORT: z.coerce.number().int().min(1).max(65535),
+  /**
+   * The address to listen on. Loopback by default: with FIREBASE_AUTH_EMULATOR_HOST set a
+   * service accepts unsigned tokens, admin claims included, so only a container (the image,
+   * docker-compose) sets 0.0.0.0.
+   */
+  HOST: z.string().min(1).default("127.0.0.1"),
   PUBSUB_EMULATOR_HOST: hostPort.optional(),
   FIRESTORE_EMULATOR_HOST: hostPort.optional(),
   STORAGE_EMULATOR_HOST: z.url().optional(),

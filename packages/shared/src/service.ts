@@ -129,6 +129,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   const stopBackground = definition.start?.();
   await serve(app, {
     port: config.PORT,
+    host: config.HOST,
     logger: context.logger,
     graceMs: config.SHUTDOWN_GRACE_MS,
     handleSignals: true,

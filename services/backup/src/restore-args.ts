@@ -1,14 +1,19 @@
 import { parseArgs } from "node:util";
 
 /** How to call the restore CLI. */
-export const restoreUsage = `usage: pnpm restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--dry-run] [--no-throttle]
+export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--dry-run] [--no-throttle]
   --backup <id>       the backups/{id} record to restore (must be completed)
   --collections a,b   root collections to restore (default: all in the backup)
   --prefix p_         restore notes into p_notes (subcollections follow their parents)
-  --project P         write into project P (the backup is read from GOOGLE_CLOUD_PROJECT)
+  --project P         the Google Cloud project to restore into (the backup is read from
+                      $GOOGLE_CLOUD_PROJECT, default P); with FIRESTORE_EMULATOR_HOST set,
+                      project P on that emulator
   --dry-run           verify every object and say what would be written, write nothing
   --no-throttle       BulkWriter without its 500/50/5 ramp-up (emulators, bulk loads)
-Clients follow GOOGLE_CLOUD_PROJECT, FIRESTORE_EMULATOR_HOST and STORAGE_EMULATOR_HOST.`;
+  -h, --help          this text
+Talks to the emulators at FIRESTORE_EMULATOR_HOST and STORAGE_EMULATOR_HOST when they are
+set, else to the Google Cloud project named by --project, else to the running local stack
+(.syncstack/stack.json); with none of them it stops and says so.`;
 
 /** The CLI's parsed flags. */
 export interface RestoreArgs {
@@ -18,6 +23,11 @@ export interface RestoreArgs {
   project: string | undefined;
   dryRun: boolean;
   throttle: boolean;
+}
+
+/** True when the command line asks for the usage. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes("--help") || argv.includes("-h");
 }
 
 /** Parses the CLI's arguments; a string is the message for a bad invocation. */

@@ -1,17 +1,31 @@
-// `pnpm restore --backup <id> ...`: restores a backup into Firestore (see restore-args.ts).
+// `./syncstack restore --backup <id> ...`: restores a backup into Firestore (see restore-args.ts).
 import { AppError, ConfigError, createClients, loadConfig } from "@syncstack/shared";
+import { findTarget, NoTargetError, stackEnvironment, type Target } from "@syncstack/shared/cli";
 import { type BackupConfig, backupEnvSchema } from "./config.ts";
 import { firestoreFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
-import { parseRestoreArgs, restoreUsage } from "./restore-args.ts";
+import { parseRestoreArgs, restoreUsage, wantsHelp } from "./restore-args.ts";
 
-process.env.METADATA_SERVER_DETECTION ??= "none";
-
+if (wantsHelp(process.argv.slice(2))) {
+  process.stdout.write(`${restoreUsage}\n`);
+  process.exit(0);
+}
 const args = parseRestoreArgs(process.argv.slice(2));
 if (typeof args === "string") {
   process.stderr.write(`restore: ${args}\n${restoreUsage}\n`);
   process.exit(2);
 }
+let target: Target;
+try {
+  target = await findTarget({ project: args.project, uses: ["firestore", "storage"] });
+} catch (error) {
+  if (!(error instanceof NoTargetError)) throw error;
+  process.stderr.write(`restore: ${error.message}\n`);
+  process.exit(2);
+}
+if (target.kind === "stack") Object.assign(process.env, stackEnvironment(target.stack));
+if (target.kind === "cloud") process.env.GOOGLE_CLOUD_PROJECT ??= target.projectId;
+else process.env.METADATA_SERVER_DETECTION = "none";
 let config: BackupConfig;
 try {
   config = loadConfig(backupEnvSchema);

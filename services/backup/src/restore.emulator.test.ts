@@ -138,7 +138,7 @@ describe("restore", () => {
     assert.equal((bad as { code: number }).code, 2);
     assert.match(
       (bad as { stderr: string }).stderr,
-      /--backup <id> is required[\s\S]*usage: pnpm restore/,
+      /--backup <id> is required[\s\S]*usage: \.\/syncstack restore/,
     );
     const good = await run(
       process.execPath,

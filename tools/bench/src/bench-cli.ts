@@ -18,6 +18,15 @@ const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   backup: benchBackup,
 };
 const chosen = process.argv.slice(2);
+if (chosen.includes("--help") || chosen.includes("-h")) {
+  process.stdout.write(`usage: ./syncstack bench [${Object.keys(benches).join("|")}]...
+
+Runs the benchmarks given (default: all) against emulators started on free ports for the
+run, and prints each one's table. Figures are ratios against a baseline measured in the
+same run.
+`);
+  process.exit(0);
+}
 const names = chosen.length > 0 ? chosen : Object.keys(benches);
 for (const name of names) {
   if (!benches[name]) {

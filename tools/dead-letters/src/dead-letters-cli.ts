@@ -1,21 +1,22 @@
-// `pnpm dead-letters list|replay`: shows the messages consumers gave up on, kept by the
+// `./syncstack dead-letters list|replay`: shows the messages consumers gave up on, kept by the
 // `<topic>-dead-letter-sub` subscriptions of the running stack, and replays chosen ones.
 import { parseArgs } from "node:util";
 import { PubSub } from "@google-cloud/pubsub";
-import { readStackFile } from "@syncstack/local-stack";
 import { Publisher, topics } from "@syncstack/shared";
+import { readStackFile } from "@syncstack/shared/cli";
 import { type DeadLetter, DeadLetterStore } from "./dead-letter-store.ts";
 
 // Local processes never reach for the cloud metadata server: nothing may leave loopback.
 process.env.METADATA_SERVER_DETECTION = "none";
 
-const usage = `usage: pnpm dead-letters list [--topic <topic>]... [--limit <n>] [--json]
-       pnpm dead-letters replay <topic/id>...
-       pnpm dead-letters replay --topic <topic> --all
+const usage = `usage: ./syncstack dead-letters list [--topic <topic>]... [--limit <n>] [--json]
+       ./syncstack dead-letters replay <topic/id>...
+       ./syncstack dead-letters replay --topic <topic> --all
 
   list     prints the dead letters, oldest first; they stay where they are
   replay   republishes the chosen dead letters to their topic (original attributes and
            ordering key, for the subscription that failed them) and removes them
+The running local stack is found through .syncstack/stack.json ($SYNCSTACK_STATE_DIR).
 topics: ${topics.map((t) => t.name).join(", ")}`;
 
 function fail(message: string): never {
@@ -82,8 +83,9 @@ let stack: Awaited<ReturnType<typeof readStackFile>>;
 try {
   stack = await readStackFile();
 } catch (error) {
+  // Dead letters are the local stack's: there is no real project to fall back to.
   process.stderr.write(`dead-letters: ${(error as Error).message}\n`);
-  process.exit(1);
+  process.exit(2);
 }
 const pubsub = new PubSub({
   projectId: stack.projectId,

@@ -4,9 +4,14 @@ import { resolve } from "node:path";
 import { type ServiceName, serviceNames } from "@syncstack/shared";
 import { packageService } from "./package-service.ts";
 
+const usage = `usage: package-cli.ts <${serviceNames.join("|")}> <dir>\n\nBuilds a service and writes it alone, with its production dependencies, to <dir>.\n`;
 const [service, dir] = process.argv.slice(2);
+if (service === "--help" || service === "-h") {
+  process.stdout.write(usage);
+  process.exit(0);
+}
 if (!serviceNames.includes(service as ServiceName) || !dir) {
-  process.stderr.write(`usage: package-cli.ts <${serviceNames.join("|")}> <dir>\n`);
+  process.stderr.write(usage);
   process.exit(2);
 }
 try {

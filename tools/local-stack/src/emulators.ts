@@ -2,6 +2,7 @@ import { accessSync, constants } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { summariseExpectedFailures } from "./emulator-log-filter.ts";
 import { exportFirestore, latestFirestoreExport } from "./firestore-export.ts";
 import { assertPortFree } from "./free-port.ts";
 import { startService } from "./process-group.ts";
@@ -89,6 +90,9 @@ export async function startEmulator(
     if (previous !== undefined) args.push(`--import-data=${previous}`);
   }
   const recent: string[] = [];
+  const onLog = opts.onLog;
+  // Normal outcomes (a create on an existing document...) would otherwise fill the log with traces.
+  const logLine = onLog && kind === "firestore" ? summariseExpectedFailures(onLog) : onLog;
   const service = startService(kind, {
     command: path,
     args,
@@ -96,7 +100,7 @@ export async function startEmulator(
     log: (line) => {
       recent.push(line);
       if (recent.length > 20) recent.shift();
-      opts.onLog?.(line);
+      logLine?.(line);
     },
   });
   const tail = () => (recent.length > 0 ? `; last output:\n${recent.join("\n")}` : "");

@@ -1,3 +1,4 @@
+export { readStackFile } from "@syncstack/shared/cli";
 export { type EmulatorSession, startEmulatorSession } from "./emulator-session.ts";
 export { freePort } from "./free-port.ts";
 export { repoRoot } from "./paths.ts";
@@ -9,4 +10,3 @@ export {
   type StackOptions,
   startStack,
 } from "./stack.ts";
-export { readStackFile } from "./stack-file.ts";

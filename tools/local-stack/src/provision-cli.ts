@@ -6,20 +6,45 @@
 import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
 import { defaultBucketNames, type ServiceName, serviceNames, topics } from "@syncstack/shared";
+import { findTarget, stackEnvironment, type Target } from "@syncstack/shared/cli";
 import { provisionBuckets, provisionTopology } from "@syncstack/shared/provision";
 import { waitForHttp } from "./wait-http.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
+
+const usage = `usage: node --conditions=source tools/local-stack/src/provision-cli.ts [<service>=<base URL>]...
+
+Provisions running emulators from the registries: topics, dead-letter topics, push
+subscriptions to the given services (${serviceNames.join(", ")}), the buckets and the uploads
+notification. The emulators are named by PUBSUB_EMULATOR_HOST, STORAGE_EMULATOR_HOST and
+optionally FIRESTORE_EMULATOR_HOST (waited for), the project by GOOGLE_CLOUD_PROJECT (default
+demo-syncstack); without them, the running local stack's (.syncstack/stack.json, and its
+services when none is given). ./syncstack up provisions its own stack; a Google Cloud project
+is provisioned by ./syncstack cloud.`;
+
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
 
 function fail(message: string): never {
   process.stderr.write(`provision: ${message}\n`);
   process.exit(2);
 }
 
-const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? "demo-syncstack";
-const pubsubHost = process.env.PUBSUB_EMULATOR_HOST ?? fail("PUBSUB_EMULATOR_HOST is not set");
-const storageUrl = process.env.STORAGE_EMULATOR_HOST ?? fail("STORAGE_EMULATOR_HOST is not set");
-const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST;
+// The emulators named in the environment (docker-compose), else the running local stack's.
+let target: Target;
+try {
+  target = await findTarget({ project: undefined, uses: ["pubsub", "storage"], projectFlag: null });
+} catch (error) {
+  fail(`${(error as Error).message}\n${usage}`);
+}
+const stack = target.kind === "stack" ? target.stack : undefined;
+const env = stack ? stackEnvironment(stack) : process.env;
+const projectId = env.GOOGLE_CLOUD_PROJECT ?? "demo-syncstack";
+const pubsubHost = env.PUBSUB_EMULATOR_HOST ?? fail(`PUBSUB_EMULATOR_HOST is not set\n${usage}`);
+const storageUrl = env.STORAGE_EMULATOR_HOST ?? fail(`STORAGE_EMULATOR_HOST is not set\n${usage}`);
+const firestoreHost = env.FIRESTORE_EMULATOR_HOST;
 
 const serviceUrls: Partial<Record<ServiceName, string>> = {};
 for (const arg of process.argv.slice(2)) {
@@ -29,6 +54,7 @@ for (const arg of process.argv.slice(2)) {
   }
   serviceUrls[service as ServiceName] = url;
 }
+if (stack && Object.keys(serviceUrls).length === 0) Object.assign(serviceUrls, stack.services);
 
 try {
   await Promise.all([

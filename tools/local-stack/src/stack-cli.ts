@@ -21,18 +21,49 @@ const defaults = {
   backup: 8083,
   analytics: 8084,
 };
-const { values } = parseArgs({
-  options: {
-    project: { type: "string", default: process.env.GOOGLE_CLOUD_PROJECT ?? "demo-syncstack" },
-    persist: { type: "boolean", default: false },
-    "free-ports": { type: "boolean", default: false },
-    "state-dir": { type: "string", default: join(repoRoot, ".syncstack") },
-    "firestore-heap-mib": { type: "string", default: "768" },
-    ...Object.fromEntries(
-      Object.keys(defaults).map((part) => [`${part}-port`, { type: "string" as const }]),
-    ),
-  },
-});
+const usage = `usage: ./syncstack up [--persist] [--free-ports] [--<part>-port <n>]... [options]
+
+Starts the Pub/Sub and Firestore emulators, the storage emulator, the four services (on
+127.0.0.1) and the scheduler, provisions topics, subscriptions and buckets, and writes the
+endpoints to <state-dir>/stack.json. SIGINT (Ctrl-C) or SIGTERM stops everything.
+
+  --persist                 keep Firestore and storage data across restarts (in <state-dir>);
+                            without it both start empty
+  --free-ports              any free port for each part instead of the defaults
+  --<part>-port <n>         ${Object.entries(defaults)
+    .map(([part, port]) => `${part} ${port}`)
+    .join(", ")}
+  --project <id>            the emulators' project (default $GOOGLE_CLOUD_PROJECT or demo-syncstack)
+  --state-dir <dir>         default .syncstack/ in the repository
+  --firestore-heap-mib <n>  the Firestore emulator's Java heap (default 768)
+  -h, --help                this text`;
+
+function parse() {
+  return parseArgs({
+    options: {
+      project: { type: "string", default: process.env.GOOGLE_CLOUD_PROJECT ?? "demo-syncstack" },
+      persist: { type: "boolean", default: false },
+      "free-ports": { type: "boolean", default: false },
+      "state-dir": { type: "string", default: join(repoRoot, ".syncstack") },
+      "firestore-heap-mib": { type: "string", default: "768" },
+      help: { type: "boolean", short: "h", default: false },
+      ...Object.fromEntries(
+        Object.keys(defaults).map((part) => [`${part}-port`, { type: "string" as const }]),
+      ),
+    },
+  });
+}
+let values: ReturnType<typeof parse>["values"];
+try {
+  values = parse().values;
+} catch (error) {
+  process.stderr.write(`syncstack up: ${(error as Error).message}\n\n${usage}\n`);
+  process.exit(2);
+}
+if (values.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
 
 async function port(part: keyof typeof defaults): Promise<number> {
   const given = values[`${part}-port` as keyof typeof values];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { Storage } from "@google-cloud/storage";
 import { deadLetterTopicName, serviceNames, topics } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
 import { freePort } from "./free-port.ts";
+import { processesUsing } from "./proc-net.ts";
 import type { StackFile } from "./stack.ts";
 
 const cli = fileURLToPath(new URL("./stack-cli.ts", import.meta.url));
@@ -32,21 +33,6 @@ function run(
   child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   return { child, output };
-}
-
-/** Processes whose command line mentions one of the ports (the emulators' JVMs, the services). */
-async function processesUsing(ports: number[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of await readdir("/proc")) {
-    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-    const environ = await readFile(`/proc/${pid}/environ`, "utf8").catch(() => "");
-    const text = `${cmdline.replaceAll("\0", " ")} ${environ.replaceAll("\0", " ")}`;
-    if (ports.some((port) => text.includes(`--port=${port}`) || text.includes(`PORT=${port}`))) {
-      found.push(`${pid}: ${cmdline.replaceAll("\0", " ").slice(0, 120)}`);
-    }
-  }
-  return found;
 }
 
 test("the stack command starts everything, provisions the registry, and stops without leftovers", async (t) => {

@@ -11,6 +11,7 @@ import {
   serviceNames,
   topics,
 } from "@syncstack/shared";
+import type { StackFile } from "@syncstack/shared/cli";
 import {
   provisionBuckets,
   provisionTopology,
@@ -33,29 +34,24 @@ import {
   startService,
 } from "./process-group.ts";
 
+export type { StackFile };
+
 /** Ports and options of a local stack; the defaults are CONTRACT.md's. */
 export interface StackOptions {
   projectId: string;
   ports: { pubsub: number; firestore: number; storage: number } & Record<ServiceName, number>;
   /** Where stack.json (and kept Firestore data) go. */
   stateDir: string;
-  /** Keep Firestore data across restarts (export on stop, import on start). */
+  /**
+   * Keep Firestore and storage data across restarts (Firestore exports on stop and imports on
+   * start); without it both start empty, so no object outlives the records that name it.
+   */
   persist: boolean;
   firestoreHeapMiB: number;
   /** Extra environment for the four services (e.g. shorter sweep intervals for fault tests). */
   serviceEnv?: Record<string, string>;
   /** Where each part's output lines go; by default stdout, prefixed with the part's name. */
   output?: (part: string) => (line: string) => void;
-}
-
-/** The endpoints file CONTRACT.md describes. */
-export interface StackFile {
-  projectId: string;
-  pubsub: string;
-  firestore: string;
-  storage: string;
-  services: Record<ServiceName, string>;
-  buckets: { uploads: string; thumbnails: string; backups: string };
 }
 
 /** One process of a running stack, for fault tests: signalled, paused, restarted. */
@@ -174,13 +170,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     log(`provisioned ${topics.length} topics, their dead-letter topics and subscriptions`);
 
     const storageUrl = `http://127.0.0.1:${ports.storage}`;
+    // Without --persist storage starts empty like Firestore, in a scratch directory (on disk
+    // rather than in memory: uploads and backups can be large); kept data stays untouched.
+    const storageDir = join(options.stateDir, options.persist ? "storage" : "storage-scratch");
+    if (!options.persist) await rm(storageDir, { recursive: true, force: true });
     storageEmulator = startService("storage", {
       command: process.execPath,
       args: [
         "--conditions=source",
         join(repoRoot, "tools/storage-emulator/src/main.ts"),
         `--port=${ports.storage}`,
-        `--data-dir=${join(options.stateDir, "storage")}`,
+        `--data-dir=${storageDir}`,
         `--pubsub-host=${pubsubHost}`,
         "--quiet",
       ],
@@ -207,6 +207,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       UPLOADS_BUCKET: buckets.uploads,
       THUMBNAILS_BUCKET: buckets.thumbnails,
       METADATA_SERVER_DETECTION: "none",
+      // Loopback only, whatever HOST the shell has: the services accept unsigned tokens.
+      HOST: "127.0.0.1",
       // Local apps sign in against the Firebase Auth emulator, whose tokens are unsigned.
       FIREBASE_AUTH_EMULATOR_HOST: process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099",
     };

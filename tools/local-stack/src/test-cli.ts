@@ -19,6 +19,16 @@ const defaultPatterns = [
 ];
 
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  process.stdout.write(`usage: ./syncstack test [--chaos | --no-chaos] [<test file>...]
+
+Runs check and the dependency audit, then every test (or the files given) against emulators
+started for the run on free ports, then the fault tests (tests/chaos/*.chaos.ts) one at a time.
+  --chaos      only the fault tests
+  --no-chaos   skip the fault tests
+`);
+  process.exit(0);
+}
 const chaosOnly = args.includes("--chaos");
 const skipChaos = args.includes("--no-chaos");
 const files = args.filter((arg) => !arg.startsWith("--"));

@@ -1,22 +1,46 @@
-// `pnpm trigger <topic> [payload-json]`: publishes one message to the running local stack now,
-// validated against the topic's schema (e.g. `pnpm trigger stats-tick`).
+// `./syncstack trigger <topic> [payload-json]`: publishes one message to the running local stack
+// now, validated against the topic's schema (e.g. `./syncstack trigger stats-tick`).
+import { parseArgs } from "node:util";
 import { PubSub } from "@google-cloud/pubsub";
 import { AppError, Publisher, topicByName, topics } from "@syncstack/shared";
-import type { StackFile } from "./stack.ts";
-import { readStackFile } from "./stack-file.ts";
+import { readStackFile, type StackFile } from "@syncstack/shared/cli";
 
 // Local processes never reach for the cloud metadata server: nothing may leave loopback.
 process.env.METADATA_SERVER_DETECTION = "none";
 
-const usage = `usage: pnpm trigger <topic> [payload-json]\ntopics: ${topics.map((t) => t.name).join(", ")}`;
+const usage = `usage: ./syncstack trigger <topic> [payload-json]
+       ./syncstack backup [payload-json]     (the backup-requested topic)
+
+Publishes one message to <topic> of the running local stack (found through
+.syncstack/stack.json, or $SYNCSTACK_STATE_DIR/stack.json), validated against the topic's
+schema. Without a payload, topics that have a manual payload (stats-tick, backup-requested)
+get one for now.
+
+  -h, --help   this text
+topics: ${topics.map((t) => t.name).join(", ")}`;
 
 function fail(message: string): never {
   process.stderr.write(`trigger: ${message}\n`);
   process.exit(2);
 }
 
-const [topicName, json] = process.argv.slice(2);
+let positionals: string[];
+try {
+  const parsed = parseArgs({
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h", default: false } },
+  });
+  if (parsed.values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  positionals = parsed.positionals;
+} catch (error) {
+  fail(`${(error as Error).message}\n${usage}`);
+}
+const [topicName, json, ...extra] = positionals;
 if (!topicName) fail(usage);
+if (extra.length > 0) fail(`unexpected argument ${extra[0]}\n${usage}`);
 let topic: ReturnType<typeof topicByName>;
 try {
   topic = topicByName(topicName);
@@ -34,7 +58,7 @@ if (json !== undefined) {
 } else if (topic.manualPayload) {
   payload = topic.manualPayload(new Date());
 } else {
-  fail(`${topic.name} needs a payload, e.g. pnpm trigger ${topic.name} '{"...": "..."}'`);
+  fail(`${topic.name} needs a payload, e.g. ./syncstack trigger ${topic.name} '{"...": "..."}'`);
 }
 
 let stack: StackFile;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { Firestore } from "@google-cloud/firestore";
@@ -66,7 +66,7 @@ describe("pnpm migrate", () => {
   test("--help prints the usage and exits 0", async () => {
     const { code, stdout } = await run(["--help"]);
     assert.equal(code, 0);
-    assert.match(stdout, /^usage: pnpm migrate --from <collection> --to <collection>/);
+    assert.match(stdout, /^usage: \.\/syncstack migrate --from <collection> --to <collection>/);
     assert.match(stdout, /--dry-run/);
   });
 
@@ -100,7 +100,7 @@ describe("pnpm migrate", () => {
       const [args, message] = cases[index] ?? [[], /./];
       assert.equal(code, 2, `exit code for ${args.join(" ")}`);
       assert.match(stderr, message);
-      assert.match(stderr, /\n\nusage: pnpm migrate/);
+      assert.match(stderr, /\n\nusage: \.\/syncstack migrate/);
     }
     assert.equal(await count("out"), 0);
     assert.equal(await count("notes"), 5);
@@ -220,5 +220,36 @@ describe("pnpm migrate", () => {
     assert.match(resumed.stdout, /complete in .*\n {2}read +3,000\n {2}written +3,000/);
     assert.equal(await count("out"), 3_000);
     assert.equal((await readCheckpoint(checkpointPath))?.after?.id, docId(2_999));
+  });
+});
+
+describe("./syncstack migrate without FIRESTORE_EMULATOR_HOST", () => {
+  test("migrates the running stack's Firestore, found through its stack.json", async () => {
+    await seed(db, "notes", 7);
+    const stateDir = join(cwd, "state");
+    await mkdir(stateDir);
+    const stack = { projectId, firestore: emulatorHosts().firestore };
+    await writeFile(join(stateDir, "stack.json"), JSON.stringify(stack));
+    const { code, stderr } = await run(["--from", "notes", "--to", "from_stack"], {
+      FIRESTORE_EMULATOR_HOST: undefined,
+      PUBSUB_EMULATOR_HOST: undefined,
+      STORAGE_EMULATOR_HOST: undefined,
+      // The stack's project, not this one, is the one migrated.
+      GOOGLE_CLOUD_PROJECT: "demo-not-this-one",
+      SYNCSTACK_STATE_DIR: stateDir,
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(await count("from_stack"), 7);
+  });
+
+  test("with no stack and no --project it stops, saying what to do, with exit 2", async () => {
+    const { code, stderr } = await run(["--from", "notes", "--to", "out"], {
+      FIRESTORE_EMULATOR_HOST: undefined,
+      PUBSUB_EMULATOR_HOST: undefined,
+      STORAGE_EMULATOR_HOST: undefined,
+      SYNCSTACK_STATE_DIR: join(cwd, "no-state"),
+    });
+    assert.equal(code, 2);
+    assert.match(stderr, /start the stack with \.\/syncstack up, or pass --project <id>/);
   });
 });

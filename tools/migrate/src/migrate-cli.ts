@@ -1,12 +1,9 @@
-// `pnpm migrate --from <collection> --to <collection> [options]`: batch data migrations
-// between Firestore collections (see parse-args.ts for the options, README for examples).
+// `./syncstack migrate --from <collection> --to <collection> [options]`: batch data migrations
+// between Firestore collections (see parse-args.ts for the options, docs for examples).
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { findTarget, NoTargetError, type Target } from "@syncstack/shared/cli";
 import { parseArgs, usage } from "./parse-args.ts";
-
-const emulator = process.env.FIRESTORE_EMULATOR_HOST;
-// Against the emulator nothing may leave loopback, the metadata server included.
-if (emulator) process.env.METADATA_SERVER_DETECTION = "none";
 
 function badArguments(message: string): never {
   process.stderr.write(`migrate: ${message}\n\n${usage}\n`);
@@ -20,7 +17,20 @@ if (parsed.kind === "help") {
 }
 if (parsed.kind === "error") badArguments(parsed.message);
 const { args } = parsed;
-const project = args.project ?? process.env.GOOGLE_CLOUD_PROJECT ?? process.env.GCLOUD_PROJECT;
+let target: Target;
+try {
+  target = await findTarget({ project: args.project, uses: ["firestore"] });
+} catch (error) {
+  if (!(error instanceof NoTargetError)) throw error;
+  process.stderr.write(`migrate: ${error.message}\n`);
+  process.exit(2);
+}
+if (target.kind === "stack") process.env.FIRESTORE_EMULATOR_HOST = target.stack.firestore;
+const emulator = target.kind === "cloud" ? undefined : process.env.FIRESTORE_EMULATOR_HOST;
+// Against the emulator nothing may leave loopback, the metadata server included.
+if (emulator) process.env.METADATA_SERVER_DETECTION = "none";
+const project =
+  target.kind === "emulators" ? (target.projectId ?? process.env.GCLOUD_PROJECT) : target.projectId;
 if (emulator && !project) badArguments("set GOOGLE_CLOUD_PROJECT or --project for the emulator");
 // Loaded once the arguments parse: the client libraries take most of a second to load, and
 // --help or a typo should answer at once.
@@ -29,11 +39,14 @@ const { AppError, describeError } = await import("@syncstack/shared");
 const { defaultCheckpointPath, defaultReportPath } = await import("./checkpoint.ts");
 const { loadTransform } = await import("./load-transform.ts");
 const { runMigration } = await import("./run-migration.ts");
-// `pnpm migrate` runs in the repository root; relative paths mean the caller's directory.
+// `./syncstack migrate` (and `pnpm migrate`) run in the repository root; relative paths mean
+// the caller's directory.
 const baseDir =
-  process.env.npm_lifecycle_event === "migrate" && process.env.INIT_CWD
-    ? process.env.INIT_CWD
-    : process.cwd();
+  process.env.SYNCSTACK_COMMAND === "migrate" && process.env.SYNCSTACK_CWD
+    ? process.env.SYNCSTACK_CWD
+    : process.env.npm_lifecycle_event === "migrate" && process.env.INIT_CWD
+      ? process.env.INIT_CWD
+      : process.cwd();
 
 let transform: Awaited<ReturnType<typeof loadTransform>> | undefined;
 try {

@@ -1,6 +1,7 @@
+import { type ParseArgsConfig, parseArgs as parseNodeArgs } from "node:util";
 import { parseWhere, type WhereClause, whereOperators } from "./parse-where.ts";
 
-/** What `pnpm migrate` was asked to do, before anything is read or connected. */
+/** What `./syncstack migrate` was asked to do, before anything is read or connected. */
 export interface MigrateArgs {
   from: string;
   to: string;
@@ -24,7 +25,7 @@ export type ParsedArgs =
   | { kind: "error"; message: string };
 
 /** The help text, printed with every argument error too. */
-export const usage = `usage: pnpm migrate --from <collection> --to <collection> [options]
+export const usage = `usage: ./syncstack migrate --from <collection> --to <collection> [options]
 
 Copies the documents of one collection to another page by page with BulkWriter, keeping
 ids and every Firestore type, optionally transformed, filtered and with subcollections.
@@ -44,11 +45,14 @@ ids and every Firestore type, optionally transformed, filtered and with subcolle
   --checkpoint <file>        default .syncstack/migrations/<from>-><to>.json
   --report <file>            failures as NDJSON, default beside the checkpoint
   --page-size <n>            documents per read, 1-10000 (default 500)
-  --project <id>             default $GOOGLE_CLOUD_PROJECT
+  --project <id>             the Google Cloud project to migrate, with the usual Google
+                             credentials (with FIRESTORE_EMULATOR_HOST: the emulator's
+                             project, default $GOOGLE_CLOUD_PROJECT)
   -h, --help                 this text
 
-Uses the emulator when FIRESTORE_EMULATOR_HOST is set, else the project with the usual
-Google credentials. Exit codes: 0 done, 1 documents failed (see the report) or the run
+Uses the Firestore emulator at FIRESTORE_EMULATOR_HOST when it is set, else the project named
+by --project, else the running local stack (.syncstack/stack.json); with none of them it
+stops and says so. Exit codes: 0 done, 1 documents failed (see the report) or the run
 stopped on an error, 2 bad arguments (nothing touched), 130 interrupted (use --resume).`;
 
 const stringOptions = [
@@ -60,36 +64,48 @@ const stringOptions = [
   "report",
   "page-size",
   "project",
-];
-const flagOptions = ["recursive", "delete-source", "dry-run", "resume", "restart", "help"];
+] as const;
+const flagOptions = ["recursive", "delete-source", "dry-run", "resume", "restart"] as const;
+const options = {
+  ...Object.fromEntries(stringOptions.map((name) => [name, { type: "string", multiple: true }])),
+  ...Object.fromEntries(flagOptions.map((name) => [name, { type: "boolean" }])),
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
 
 /** Parses and validates the command line without touching files or the network. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const strings = new Map<string, string[]>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    if (arg === "-h" || arg === "--help") return { kind: "help" };
-    if (!arg.startsWith("--")) return error(`unexpected argument ${arg}`);
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    if (flagOptions.includes(name)) {
-      if (eq !== -1) return error(`--${name} takes no value`);
-      flags.add(name);
-    } else if (stringOptions.includes(name)) {
-      const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined || value === "" || (eq === -1 && value.startsWith("--"))) {
-        return error(`--${name} needs a value`);
-      }
-      strings.set(name, [...(strings.get(name) ?? []), value]);
-    } else {
-      return error(`unknown option --${name}`);
+  // Not strict: node's messages for a missing value or an unknown option would replace the
+  // CLI's own, so its tokens are checked here, in order, with `--help` winning over any error.
+  const { values, tokens } = parseNodeArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  if (values.help === true) return { kind: "help" };
+  for (const token of tokens) {
+    if (token.kind === "positional") return error(`unexpected argument ${token.value}`);
+    if (token.kind !== "option") return error("unexpected argument --");
+    const { name, value } = token;
+    if (token.rawName !== `--${name}` || !Object.hasOwn(options, name)) {
+      return error(`unknown option ${token.rawName}`);
+    }
+    const isFlag = options[name as keyof typeof options].type === "boolean";
+    if (isFlag && value !== undefined) return error(`--${name} takes no value`);
+    // `--from --to b` would otherwise copy from a collection named "--to".
+    if (!isFlag && (!value || (!token.inlineValue && value.startsWith("--")))) {
+      return error(`--${name} needs a value`);
     }
   }
-  for (const [name, values] of strings) {
-    if (name !== "where" && values.length > 1) return error(`--${name} is given twice`);
+  const strings = new Map(
+    stringOptions.map((name) => [name, (values[name] ?? []) as string[]] as const),
+  );
+  for (const [name, given] of strings) {
+    if (name !== "where" && given.length > 1) return error(`--${name} is given twice`);
   }
-  const single = (name: string) => strings.get(name)?.[0];
+  const flags = new Set(flagOptions.filter((name) => values[name] === true));
+  const single = (name: (typeof stringOptions)[number]) => strings.get(name)?.[0];
   const from = single("from");
   const to = single("to");
   if (from === undefined || to === undefined) return error("--from and --to are required");

@@ -6,6 +6,16 @@ import { startTopicScheduler } from "./topic-scheduler.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
 
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(`usage: node --conditions=source tools/scheduler/src/scheduler-cli.ts
+
+Publishes the registry's scheduled topics (stats-tick, backup-requested) on their cron
+schedules to the Pub/Sub emulator at PUBSUB_EMULATOR_HOST, project GOOGLE_CLOUD_PROJECT
+(default demo-syncstack), until SIGINT or SIGTERM. ./syncstack up runs its own.
+`);
+  process.exit(0);
+}
+
 const projectId = process.env.GOOGLE_CLOUD_PROJECT ?? "demo-syncstack";
 const pubsubHost = process.env.PUBSUB_EMULATOR_HOST;
 if (!pubsubHost) {

@@ -5,6 +5,7 @@ import { stateOf } from "./app.ts";
 
 export interface ServeOptions {
   port: number;
+  /** Default 127.0.0.1: a container passes 0.0.0.0. */
   host?: string;
   logger: Logger;
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
@@ -28,7 +29,7 @@ export interface Serving {
  */
 export async function serve(app: Express, options: ServeOptions): Promise<Serving> {
   const { logger } = options;
-  const server = app.listen(options.port, options.host ?? "0.0.0.0");
+  const server = app.listen(options.port, options.host ?? "127.0.0.1");
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

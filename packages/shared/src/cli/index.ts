@@ -1,0 +1,10 @@
+export {
+  type Emulator,
+  findTarget,
+  NoTargetError,
+  readStackFile,
+  type StackFile,
+  stackEnvironment,
+  stateDir,
+  type Target,
+} from "./target.ts";
