@@ -3,8 +3,8 @@ import { createWriteStream } from "node:fs";
 import { finished } from "node:stream/promises";
 import type { File } from "@google-cloud/storage";
 
-/** How many leading bytes decide a file's type. */
-const headBytes = 64;
+/** How many leading bytes decide a file's type: file-type's sample size. */
+const headBytes = 4_100;
 
 /** The first bytes of an object, and where it was saved when `keep` wanted all of it. */
 export type Download = { head: Buffer; path: string | undefined } | undefined;
@@ -17,7 +17,7 @@ export type Download = { head: Buffer; path: string | undefined } | undefined;
 export async function downloadObject(
   file: File,
   path: string,
-  keep: (head: Buffer) => boolean,
+  keep: (head: Buffer) => Promise<boolean>,
 ): Promise<Download> {
   const stream = file.createReadStream({ validation: "crc32c" });
   let head = Buffer.alloc(0);
@@ -30,7 +30,7 @@ export async function downloadObject(
       }
       head = Buffer.concat([head, chunk]);
       if (head.length < headBytes) continue;
-      if (!keep(head)) {
+      if (!(await keep(head))) {
         stream.destroy();
         return { head, path: undefined };
       }
@@ -44,7 +44,7 @@ export async function downloadObject(
   }
   if (!out) {
     // The whole object is shorter than the head.
-    if (!keep(head)) return { head, path: undefined };
+    if (!(await keep(head))) return { head, path: undefined };
     out = createWriteStream(path);
     out.write(head);
   }
