@@ -14,7 +14,9 @@ export interface SigningKit {
   fetchKeys(options?: JwksOptions): KeyFetcher;
   /** How many times the JWKS has been fetched. */
   fetches(): number;
-  /** Adds a new key under `kid` to the JWKS, as Google does when it rotates its keys. */
+  /** Makes a key under `kid` that tokens can be signed with, not yet in the JWKS. */
+  createKey(kid: string): void;
+  /** Adds the key of `kid` to the JWKS (making it if need be), as Google does when it rotates. */
   publish(kid: string): void;
   /** An RS256 JWT over `payload`, signed with `key` or the key of `kid` (default `k1`). */
   sign(
@@ -31,12 +33,17 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("
 
 /** Makes a fresh signing key (kid `k1`) and serves its JWKS on loopback. */
 export async function signingKit(): Promise<SigningKit> {
-  const privateKeys = new Map<string, KeyObject>();
+  const keys = new Map<string, { privateKey: KeyObject; jwk: object }>();
   const published: object[] = [];
-  const publish = (kid: string) => {
+  // Making an RSA key takes a while on a busy machine: tests that time a cooldown make theirs first.
+  const createKey = (kid: string) => {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    privateKeys.set(kid, privateKey);
-    published.push({ ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" });
+    const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" };
+    keys.set(kid, { privateKey, jwk });
+  };
+  const publish = (kid: string) => {
+    if (!keys.has(kid)) createKey(kid);
+    published.push((keys.get(kid) as { jwk: object }).jwk);
   };
   publish("k1");
   let fetches = 0;
@@ -52,9 +59,11 @@ export async function signingKit(): Promise<SigningKit> {
     jwksUrl,
     fetchKeys: (options) => jwksFetcher(jwksUrl, options),
     fetches: () => fetches,
+    createKey,
     publish,
     sign: (payload, { key, kid = "k1" } = {}) => {
-      const signer = key ?? privateKeys.get(kid) ?? (privateKeys.get("k1") as KeyObject);
+      const signer = key ?? (keys.get(kid) ?? keys.get("k1"))?.privateKey;
+      if (!signer) throw new Error("signingKit: no key k1");
       const head = `${encode({ alg: "RS256", kid, typ: "JWT" })}.${encode(payload)}`;
       return `${head}.${sign("RSA-SHA256", Buffer.from(head), signer).toString("base64url")}`;
     },
