@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -16,67 +17,66 @@ import {
 } from "@syncstack/shared";
 import { serviceEnvironment, serviceNodeOptions } from "@syncstack/shared/provision";
 import { emulatorHosts, testProjectId } from "@syncstack/shared/testing";
+import { type ComposeService, validateCompose } from "./validate-compose.ts";
 
 const exec = promisify(execFile);
-const composeFile = join(repoRoot, "docker-compose.yml");
+const composeText = readFileSync(join(repoRoot, "docker-compose.yml"), "utf8");
 
-/** `docker-compose config` output: CI installs Debian's docker-compose (.ci/run); no engine needed. */
-async function composeConfig(...args: string[]): Promise<string> {
-  try {
-    return (await exec("docker-compose", ["-f", composeFile, "config", ...args])).stdout;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      assert.fail(
-        "docker-compose is not installed: apt-get install docker-compose (.ci/run does in CI)",
+test("docker-compose.yml follows the Compose specification and wires the emulators, provisioning, services and scheduler", () => {
+  const { services } = validateCompose(composeText);
+  const expected = ["pubsub", "firestore", "storage", "provision", ...serviceNames, "scheduler"];
+  assert.deepEqual(Object.keys(services).sort(), expected.sort());
+  const service = (name: string) => services[name] as ComposeService;
+  const provisionCommand = service("provision").command ?? [];
+  for (const name of serviceNames) {
+    const own = service(name);
+    assert.equal(own.build?.args?.SERVICE, name, `${name} builds its own image`);
+    assert.equal(
+      own.build?.args?.NODE_OPTIONS ?? "",
+      serviceNodeOptions[name],
+      `${name} builds with its V8 options`,
+    );
+    for (const [variable, value] of Object.entries(serviceEnvironment[name])) {
+      assert.equal(
+        String(own.environment?.[variable]),
+        String(value),
+        `${name} runs with ${variable}`,
       );
     }
-    throw error;
-  }
-}
-
-/** The normalized configuration of one compose service (the lines under its name). */
-function section(config: string, name: string): string {
-  const match = new RegExp(`^ {2}${name}:\\n((?: {4}.*\\n)+)`, "m").exec(config);
-  assert.ok(match?.[1], `compose has no service ${name}`);
-  return match[1];
-}
-
-test("docker-compose.yml is valid and wires the emulators, provisioning, services and scheduler", async () => {
-  await composeConfig("-q");
-  const services = (await composeConfig("--services")).trim().split("\n").sort();
-  const expected = ["pubsub", "firestore", "storage", "provision", ...serviceNames, "scheduler"];
-  assert.deepEqual(services, expected.sort());
-  const config = await composeConfig();
-  const provision = section(config, "provision");
-  for (const service of serviceNames) {
-    const own = section(config, service);
-    assert.match(own, new RegExp(`SERVICE: ${service}\\n`), `${service} builds its own image`);
-    const nodeOptions = /NODE_OPTIONS: (.*)\n/.exec(own)?.[1]?.replace(/^'|'$/g, "") ?? "";
-    assert.equal(nodeOptions, serviceNodeOptions[service], `${service} builds with its V8 options`);
-    for (const [name, value] of Object.entries(serviceEnvironment[service])) {
-      assert.match(own, new RegExp(`${name}: '?${value}'?\\n`), `${service} runs with ${name}`);
-    }
-    assert.match(own, /target: service\n/);
-    assert.match(
-      own,
-      /condition: service_completed_successfully/,
-      `${service} waits for provision`,
+    assert.equal(own.build?.target, "service");
+    assert.deepEqual(
+      (own.depends_on as Record<string, { condition: string }>).provision,
+      { condition: "service_completed_successfully" },
+      `${name} waits for provision`,
     );
-    const port = /PORT: '(\d+)'/.exec(own)?.[1];
-    assert.ok(port, `${service} sets PORT`);
-    assert.match(own, new RegExp(`published: ${port}\\n\\s+target: ${port}\\n`));
+    const port = own.environment?.PORT;
+    assert.match(port ?? "", /^\d+$/, `${name} sets PORT`);
+    assert.deepEqual(own.ports, [`${port}:${port}`]);
     // Push subscriptions point at the service's hostname and port.
-    assert.ok(
-      provision.includes(`- ${service}=http://${service}:${port}\n`),
-      `provision ${service}`,
-    );
+    assert.ok(provisionCommand.includes(`${name}=http://${name}:${port}`), `provision ${name}`);
   }
   for (const emulator of ["pubsub", "firestore"]) {
-    assert.match(
-      section(config, emulator),
-      /image: gcr\.io\/google\.com\/cloudsdktool\/google-cloud-cli:emulators/,
+    assert.equal(
+      service(emulator).image,
+      "gcr.io/google.com/cloudsdktool/google-cloud-cli:emulators",
     );
   }
+});
+
+test("a compose file with a key the Compose specification does not have is refused, naming it", () => {
+  const unknownKey = composeText.replace(/^ {2}sync:\n/m, "  sync:\n    restart_policy: always\n");
+  assert.notEqual(unknownKey, composeText);
+  assert.throws(
+    () => validateCompose(unknownKey),
+    /Compose specification:\n(.*\n)*\/services\/sync must NOT have additional properties: restart_policy/,
+  );
+  const badPorts = composeText.replace('ports: ["8081:8081"]', "ports: 8081");
+  assert.notEqual(badPorts, composeText);
+  assert.throws(() => validateCompose(badPorts), /\/services\/sync\/ports must be array/);
+  assert.throws(
+    () => validateCompose("servics:\n  sync:\n    image: x\n"),
+    /\/ must NOT have additional properties: servics/,
+  );
 });
 
 test("the provisioning step creates the registry's topology on running emulators", async () => {

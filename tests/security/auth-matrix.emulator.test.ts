@@ -90,14 +90,15 @@ test("emulator mode: missing, malformed, expired, foreign and subject-less token
   assert.ok(checked >= 6 * 14, `${checked} refusals checked`);
 });
 
-test("production mode: unsigned, tampered, foreign-key, expired, wrong-audience and wrong-issuer tokens are 401", async () => {
-  const kit = signingKit();
+test("production mode: unsigned, tampered, foreign-key, expired, wrong-audience and wrong-issuer tokens are 401", async (t) => {
+  const kit = await signingKit();
+  t.after(() => kit.close());
   const claims = { ...kit.claims(projectId, "alice"), admin: true };
   const valid = kit.sign(claims);
   const [header, , signature] = valid.split(".");
   const other = generateKeyPairSync("rsa", { modulusLength: 2_048 });
   const checked = await refusesEverywhere(
-    { verifyToken: googleTokenVerifier(projectId, kit.fetchKeys) },
+    { verifyToken: googleTokenVerifier(projectId, kit.fetchKeys()) },
     {
       ...malformed,
       "unsigned (alg none)": `Bearer ${emulatorIdToken(projectId, "alice", { admin: true })}`,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
-import { test } from "node:test";
-import { emulatorTokenVerifier, googleTokenVerifier, type KeyFetcher } from "./auth.ts";
+import { after, test } from "node:test";
+import { emulatorTokenVerifier, googleTokenVerifier } from "./auth.ts";
 import { signingKit } from "./testing/signed-tokens.ts";
 
 const projectId = "demo-auth";
@@ -15,25 +15,22 @@ const claims = {
 };
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
-const kit = signingKit();
+const kit = await signingKit();
+after(() => kit.close());
 const other = generateKeyPairSync("rsa", { modulusLength: 2048 });
-let fetches = 0;
-const fetchKeys: KeyFetcher = async () => {
-  fetches++;
-  return kit.fetchKeys();
-};
 const signed = (payload: object, key?: typeof other.privateKey, kid?: string) =>
   kit.sign(payload, { key, kid });
 
 test("a Google-signed token with the project's claims yields its uid; keys are cached", async () => {
-  const verify = googleTokenVerifier(projectId, fetchKeys, () => now);
+  const verify = googleTokenVerifier(projectId, kit.fetchKeys(), () => now);
+  const fetched = kit.fetches();
   assert.deepEqual((await verify(signed(claims))).uid, "alice");
   await verify(signed(claims));
-  assert.equal(fetches, 1);
+  assert.equal(kit.fetches() - fetched, 1);
 });
 
 test("production rejects unsigned, forged, foreign and expired tokens", async () => {
-  const verify = googleTokenVerifier(projectId, fetchKeys, () => now);
+  const verify = googleTokenVerifier(projectId, kit.fetchKeys(), () => now);
   const rejects = (token: string, message: RegExp) =>
     assert.rejects(
       verify(token),
@@ -46,6 +43,8 @@ test("production rejects unsigned, forged, foreign and expired tokens", async ()
   await rejects(signed({ ...claims, aud: "demo-other" }), /audience/);
   await rejects(signed({ ...claims, iss: "https://accounts.google.com" }), /issuer/);
   await rejects(signed({ ...claims, exp: now - 3_600 }), /expired/);
+  await rejects(signed({ ...claims, iat: now + 3_600 }), /issued in the future/);
+  await rejects(signed({ ...claims, sub: "" }), /no subject/);
   await rejects("a.b", /not a JWT/);
 });
 

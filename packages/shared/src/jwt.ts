@@ -1,14 +1,29 @@
-import { createPublicKey, type JsonWebKey, type KeyObject, verify } from "node:crypto";
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
 import { AppError } from "./errors.ts";
 
 /** A JWT's payload once its signature is verified; claims are checked by the caller. */
-export type JwtClaims = Record<string, unknown>;
+export type JwtClaims = JWTPayload;
 
-/** Fetches a JWKS; the cache lifetime comes from Cache-Control. */
-export type KeyFetcher = () => Promise<{
-  keys: (JsonWebKey & { kid?: string })[];
-  maxAgeSeconds: number;
-}>;
+/**
+ * The keys token signatures are checked against: a JWKS fetched on first use, cached, and
+ * fetched again for an unknown `kid` (see `jwksFetcher`).
+ */
+export type KeyFetcher = JWTVerifyGetKey;
+
+export interface JwksOptions {
+  /** After a fetch, an unknown `kid` does not fetch again for this long (default 30 s). */
+  cooldownSeconds?: number;
+  /** The keys are fetched again after this long even without an unknown `kid` (default 10 min). */
+  cacheMaxAgeSeconds?: number;
+}
 
 /** Tolerated clock difference for `exp` and `iat`. */
 export const clockSkewSeconds = 300;
@@ -18,33 +33,39 @@ export function unauthenticated(message: string): AppError {
   return new AppError("unauthenticated", message);
 }
 
-/** A fetcher of the JWKS at `url` (production only: nothing local reaches Google). */
-export function jwksFetcher(url: string): KeyFetcher {
-  return async () => {
-    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) throw new AppError("unavailable", "could not fetch token signing keys");
-    const maxAge = /max-age=(\d+)/.exec(response.headers.get("cache-control") ?? "")?.[1];
-    const body = (await response.json()) as { keys: (JsonWebKey & { kid?: string })[] };
-    return { keys: body.keys, maxAgeSeconds: Number(maxAge ?? 3_600) };
+/**
+ * The keys of the JWKS at `url` (production: nothing local reaches Google). A token whose `kid`
+ * is not among them fetches the set again unless the last fetch is within the cooldown, and
+ * concurrent verifications wait on the same fetch (jose's remote JWKS).
+ */
+export function jwksFetcher(url: string, options: JwksOptions = {}): KeyFetcher {
+  const keySet = createRemoteJWKSet(new URL(url), {
+    cooldownDuration: (options.cooldownSeconds ?? 30) * 1_000,
+    cacheMaxAge: (options.cacheMaxAgeSeconds ?? 600) * 1_000,
+    timeoutDuration: 5_000,
+  });
+  return async (header, token) => {
+    if (typeof header.kid !== "string") throw unauthenticated("the token names no signing key");
+    try {
+      return await keySet(header, token);
+    } catch (error) {
+      if (
+        error instanceof errors.JWKSNoMatchingKey ||
+        error instanceof errors.JWKSMultipleMatchingKeys
+      )
+        throw unauthenticated("the token was signed by an unknown key");
+      throw new AppError("unavailable", "could not fetch token signing keys", { cause: error });
+    }
   };
 }
 
-/** Splits a compact JWT into its three parts. */
-export function splitJwt(token: string): [string, string, string] {
-  const parts = token.split(".");
-  if (parts.length !== 3) throw unauthenticated("the token is not a JWT");
-  return parts as [string, string, string];
-}
-
-/** Decodes a JWT header or payload. */
-export function decodeJwtPart(part: string | undefined, what: string): JwtClaims {
+/** The header and payload of a JWT, unverified (emulator tokens carry no signature). */
+export function decodeUnverified(token: string): { alg: unknown; payload: JwtClaims } {
   try {
-    const value: unknown = JSON.parse(Buffer.from(part ?? "", "base64url").toString("utf8"));
-    if (value && typeof value === "object" && !Array.isArray(value)) return value as JwtClaims;
+    return { alg: decodeProtectedHeader(token).alg, payload: decodeJwt(token) };
   } catch {
-    // reported below
+    throw unauthenticated("the token is not a JWT (three base64url JSON parts)");
   }
-  throw unauthenticated(`the token's ${what} is not base64url JSON`);
 }
 
 /** Checks `exp` and `iat` against the clock, with `clockSkewSeconds` of tolerance. */
@@ -57,37 +78,38 @@ export function checkLifetime(payload: JwtClaims, now: number): void {
   }
 }
 
+/** The unauthenticated error saying what jose found wrong with a token. */
+function refusal(error: errors.JOSEError): AppError {
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return unauthenticated("the token must be signed with RS256");
+  if (error instanceof errors.JWSSignatureVerificationFailed)
+    return unauthenticated("the token's signature is invalid");
+  if (error instanceof errors.JWTExpired) return unauthenticated("the token has expired");
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return unauthenticated(`the token's ${error.claim} claim is invalid (${error.reason})`);
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid)
+    return unauthenticated("the token is not a JWT (three base64url JSON parts)");
+  return unauthenticated(`the token could not be verified: ${error.message}`);
+}
+
 /**
- * Verifies RS256 JWT signatures against the keys `fetchKeys` returns (cached for their
- * max-age) and returns the payload; the caller checks the claims.
+ * Verifies RS256 JWT signatures against `keys` with jose and returns the payload; the caller
+ * checks the claims. jose also refuses an `exp` or `nbf` outside `clockSkewSeconds` of `now`.
  */
 export function rs256Verifier(
-  fetchKeys: KeyFetcher,
+  keys: KeyFetcher,
   now: () => number,
 ): (token: string) => Promise<JwtClaims> {
-  let cache: { keys: Map<string, KeyObject>; until: number } | undefined;
-  const keys = async (): Promise<Map<string, KeyObject>> => {
-    if (cache && cache.until > now()) return cache.keys;
-    const fetched = await fetchKeys();
-    const map = new Map<string, KeyObject>();
-    for (const jwk of fetched.keys)
-      if (jwk.kid) map.set(jwk.kid, createPublicKey({ key: jwk, format: "jwk" }));
-    cache = { keys: map, until: now() + fetched.maxAgeSeconds };
-    return map;
-  };
   return async (token) => {
-    const [header, payload, signature] = splitJwt(token);
-    const { alg, kid } = decodeJwtPart(header, "header");
-    if (alg !== "RS256") throw unauthenticated("the token must be signed with RS256");
-    const key = typeof kid === "string" ? (await keys()).get(kid) : undefined;
-    if (!key) throw unauthenticated("the token was signed by an unknown key");
-    const valid = verify(
-      "RSA-SHA256",
-      Buffer.from(`${header}.${payload}`),
-      key,
-      Buffer.from(signature, "base64url"),
-    );
-    if (!valid) throw unauthenticated("the token's signature is invalid");
-    return decodeJwtPart(payload, "payload");
+    try {
+      const { payload } = await jwtVerify(token, keys, {
+        algorithms: ["RS256"],
+        clockTolerance: clockSkewSeconds,
+        currentDate: new Date(now() * 1_000),
+      });
+      return payload;
+    } catch (error) {
+      throw error instanceof errors.JOSEError ? refusal(error) : error;
+    }
   };
 }

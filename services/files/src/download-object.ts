@@ -5,8 +5,8 @@ import { finished } from "node:stream/promises";
 import type { File } from "@google-cloud/storage";
 import { Crc32c } from "@syncstack/shared/crc32c";
 
-/** How many leading bytes decide a file's type. */
-const headBytes = 64;
+/** How many leading bytes decide a file's type: file-type's sample size. */
+const headBytes = 4_100;
 
 /** The first bytes of an object, and where it was saved when `keep` wanted all of it. */
 export type Download = { head: Buffer; path: string | undefined } | undefined;
@@ -23,7 +23,7 @@ export type Download = { head: Buffer; path: string | undefined } | undefined;
 export async function downloadObject(
   file: File,
   path: string,
-  keep: (head: Buffer) => boolean,
+  keep: (head: Buffer) => boolean | Promise<boolean>,
 ): Promise<Download> {
   const abort = new AbortController();
   const response = await fetch(await mediaUrl(file), {
@@ -55,7 +55,7 @@ export async function downloadObject(
       }
       head = Buffer.concat([head, chunk]);
       if (head.length < headBytes) continue;
-      if (!keep(head)) {
+      if (!(await keep(head))) {
         abort.abort();
         body.destroy();
         return { head, path: undefined };
@@ -75,7 +75,7 @@ export async function downloadObject(
   }
   if (!out) {
     // The whole object is shorter than the head.
-    if (!keep(head)) return { head, path: undefined };
+    if (!(await keep(head))) return { head, path: undefined };
     out = createWriteStream(path);
     out.write(head);
   }

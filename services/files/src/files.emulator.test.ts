@@ -9,7 +9,6 @@ import {
   realtimeUpdates,
   type ServiceContext,
 } from "@syncstack/shared";
-import { provisionBuckets, provisionTopology } from "@syncstack/shared/provision";
 import {
   type Collector,
   type ServiceUnderTest,

@@ -31,13 +31,13 @@ export async function finalizeFile(
       `storage.download ${object.name}`,
       config.PROCESSING_DEADLINE_MS,
       () =>
-        downloadObject(file, join(directory, "original"), (head) => {
-          const type = detectContentType(head, object.contentType);
+        downloadObject(file, join(directory, "original"), async (head) => {
+          const type = await detectContentType(head, object.contentType);
           return imageTypes.has(type) && size <= config.MAX_IMAGE_BYTES;
         }),
     ).catch(storageError(`downloading ${object.name}`));
     if (!download) return; // this generation is gone: a later notification covers what replaced it
-    const contentType = detectContentType(download.head, object.contentType);
+    const contentType = await detectContentType(download.head, object.contentType);
     const record: Record<string, unknown> = {
       name: object.name,
       bucket: object.bucket,

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { nextRun, parseCron } from "./cron.ts";
+import { cronSchedule } from "./cron.ts";
 
 const next = (expr: string, after: string, timeZone = "UTC") =>
-  nextRun(parseCron(expr), new Date(after), timeZone).toISOString();
+  cronSchedule(expr, timeZone).next(new Date(after)).toISOString();
 
-describe("nextRun", () => {
+describe("next run", () => {
   test("every 6 hours: the next multiple of 6, strictly after", () => {
     assert.equal(next("0 */6 * * *", "2026-01-01T05:59:00Z"), "2026-01-01T06:00:00.000Z");
     assert.equal(next("0 */6 * * *", "2026-01-01T06:00:00Z"), "2026-01-01T12:00:00.000Z");
@@ -25,21 +25,25 @@ describe("nextRun", () => {
     );
   });
 
-  test("a wall time skipped by the spring change does not run that day", () => {
-    // Berlin goes from 02:00 to 03:00 on 2026-03-29.
+  test("a daily time skipped by the spring change runs once, just after the gap", () => {
+    // Berlin goes from 02:00 to 03:00 on 2026-03-29 (01:00Z): 02:30 runs at 03:00 that day.
+    const inGap = next("30 2 * * *", "2026-03-28T02:00:00Z", "Europe/Berlin");
+    assert.equal(inGap, "2026-03-29T01:00:00.000Z");
+    assert.equal(next("30 2 * * *", inGap, "Europe/Berlin"), "2026-03-30T00:30:00.000Z");
+    // A job every minute of that hour has no minute to run in: it skips the gap.
     assert.equal(
-      next("30 2 * * *", "2026-03-28T02:00:00Z", "Europe/Berlin"),
-      "2026-03-30T00:30:00.000Z",
+      next("* 2 * * *", "2026-03-29T00:58:00Z", "Europe/Berlin"),
+      "2026-03-30T00:00:00.000Z",
     );
   });
 
-  test("a wall time repeated by the autumn change runs at both instants", () => {
+  test("a daily time repeated by the autumn change runs once; a repeating job runs in both hours", () => {
     // Berlin goes from 03:00 back to 02:00 on 2026-10-25: 02:30 happens at 00:30Z and 01:30Z.
     const first = next("30 2 * * *", "2026-10-24T12:00:00Z", "Europe/Berlin");
     assert.equal(first, "2026-10-25T00:30:00.000Z");
-    assert.equal(next("30 2 * * *", first, "Europe/Berlin"), "2026-10-25T01:30:00.000Z");
+    assert.equal(next("30 2 * * *", first, "Europe/Berlin"), "2026-10-26T01:30:00.000Z");
     assert.equal(
-      next("0 2 25 10 *", "2026-10-25T00:30:00Z", "Europe/Berlin"),
+      next("*/30 2 * * *", "2026-10-25T00:30:00Z", "Europe/Berlin"),
       "2026-10-25T01:00:00.000Z",
     );
   });
@@ -49,19 +53,21 @@ describe("nextRun", () => {
     assert.equal(next("30 4 1 * *", "2026-12-15T00:00:00Z"), "2027-01-01T04:30:00.000Z");
   });
 
-  test("day of week, with 7 as Sunday and ranges", () => {
+  test("day of week, with 7 as Sunday, names and ranges", () => {
     // 2026-01-01 is a Thursday.
     assert.equal(next("0 9 * * 1", "2026-01-01T00:00:00Z"), "2026-01-05T09:00:00.000Z");
     assert.equal(next("0 9 * * 7", "2026-01-01T00:00:00Z"), "2026-01-04T09:00:00.000Z");
     assert.equal(next("0 9 * * 0", "2026-01-01T00:00:00Z"), "2026-01-04T09:00:00.000Z");
     assert.equal(next("0 9 * * 5-6", "2026-01-01T10:00:00Z"), "2026-01-02T09:00:00.000Z");
+    assert.equal(next("0 9 * FEB MON", "2026-01-01T00:00:00Z"), "2026-02-02T09:00:00.000Z");
   });
 
   test("day of month and day of week both restricted: either matches", () => {
     assert.equal(next("0 0 13 * 5", "2026-01-01T00:00:00Z"), "2026-01-02T00:00:00.000Z");
     assert.equal(next("0 0 13 * 5", "2026-01-10T00:00:00Z"), "2026-01-13T00:00:00.000Z");
-    // A field starting with * does not count as restricted: both must match.
-    assert.equal(next("0 0 */10 * 5", "2026-01-01T00:00:00Z"), "2026-05-01T00:00:00.000Z");
+    // A bare * does not restrict: both fields must match.
+    assert.equal(next("0 0 * * 5", "2026-01-01T00:00:00Z"), "2026-01-02T00:00:00.000Z");
+    assert.equal(next("0 0 13 * *", "2026-01-01T00:00:00Z"), "2026-01-13T00:00:00.000Z");
   });
 
   test("lists, ranges with steps and leap days", () => {
@@ -71,43 +77,57 @@ describe("nextRun", () => {
   });
 
   test("a yearly expression resolves quickly, in a zone too", () => {
-    const cron = parseCron("0 0 1 1 *");
+    const cron = cronSchedule("0 0 1 1 *", "America/New_York");
     const start = performance.now();
-    const at = nextRun(cron, new Date("2026-01-01T00:00:00Z"), "America/New_York");
+    const at = cron.next(new Date("2026-01-01T00:00:00Z"));
     assert.equal(at.toISOString(), "2026-01-01T05:00:00.000Z");
-    const later = nextRun(cron, at, "America/New_York");
+    const later = cron.next(at);
     assert.equal(later.toISOString(), "2027-01-01T05:00:00.000Z");
     assert.ok(performance.now() - start < 50, `took ${performance.now() - start} ms`);
   });
 });
 
-describe("parseCron", () => {
+describe("cronSchedule", () => {
   const rejects = (expr: string, message: RegExp) =>
     assert.throws(
-      () => parseCron(expr),
+      () => cronSchedule(expr),
       (error: Error) => {
+        assert.ok(error.message.startsWith(`cron "${expr}": `), error.message);
         assert.match(error.message, message);
         return true;
       },
     );
 
   test("names the field that is out of range", () => {
-    rejects("0 25 * * *", /^cron "0 25 \* \* \*": hour 25 is out of range 0-23$/);
-    rejects("60 * * * *", /minute 60 is out of range 0-59/);
-    rejects("* * 0 * *", /day-of-month 0 is out of range 1-31/);
-    rejects("* * * 13 *", /month 13 is out of range 1-12/);
-    rejects("* * * * 8", /day-of-week 8 is out of range 0-7/);
+    rejects("0 25 * * *", /hour: 25/);
+    rejects("60 * * * *", /minute: 60/);
+    rejects("* * 0 * *", /for day/);
+    rejects("* * * 13 *", /for month/);
+    rejects("* * * * 8", /dayOfWeek: 8/);
   });
 
   test("rejects malformed fields, naming them", () => {
     rejects("0 0 * *", /expected 5 fields/);
-    rejects("x * * * *", /minute "x" is not a number/);
-    rejects("* * * JAN *", /month "JAN" is not a number/);
-    rejects("*/0 * * * *", /minute step "0" must be a whole number of at least 1/);
-    rejects("* 5-2 * * *", /hour range 5-2 is backwards/);
-    rejects("* 5/2 * * *", /hour "5\/2": a step needs a range or \*/);
-    rejects("* * 1-2-3 * *", /day-of-month "1-2-3" is not a range/);
-    rejects("* * * * 1,", /day-of-week "" is not a number/);
-    rejects("0 0 30 2 *", /day-of-month 30 never occurs in month 2/);
+    rejects("x * * * *", /minute "x" is not Cloud Scheduler syntax/);
+    rejects("*/0 * * * *", /illegal stepping: 0/);
+    rejects("* 5-2 * * *", /'5-2'/);
+    rejects("* 5/2 * * *", /'5\/2'/);
+    rejects("* * 1-2-3 * *", /illegal range: '1-2-3'/);
+    rejects("* * * * 1,", /dayOfWeek.*empty/);
+    rejects("0 0 30 2 *", /never runs/);
+  });
+
+  test("rejects what croner takes but Cloud Scheduler does not: seconds, L, W, #, ?, nicknames", () => {
+    rejects("0 0 2 * * *", /expected 5 fields .* got 6/);
+    rejects("@daily", /expected 5 fields/);
+    rejects("0 0 L * *", /day-of-month "L" is not Cloud Scheduler syntax/);
+    rejects("0 0 15W * *", /day-of-month "15W"/);
+    rejects("0 0 * * 5#2", /day-of-week "5#2"/);
+    rejects("0 0 ? * *", /day-of-month "\?"/);
+    rejects("0 0 * MON *", /month "MON"/);
+  });
+
+  test("rejects a time zone that is not IANA's", () => {
+    assert.throws(() => cronSchedule("0 0 * * *", "Mars/Olympus"), /time zone "Mars\/Olympus"/);
   });
 });

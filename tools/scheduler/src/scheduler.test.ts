@@ -128,7 +128,7 @@ describe("startScheduler", () => {
     const job = { name: "bad", timeZone: "UTC", run: async () => {} };
     assert.throws(
       () => startScheduler([{ ...job, cron: "0 24 * * *" }], { log: () => {} }),
-      /job bad: cron "0 24 \* \* \*": hour 24 is out of range 0-23/,
+      /job bad: cron "0 24 \* \* \*": .*hour: 24/,
     );
     assert.throws(
       () =>

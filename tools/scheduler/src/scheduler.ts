@@ -1,6 +1,6 @@
-import { type Cron, nextRun, parseCron } from "./cron.ts";
+import { type CronSchedule, cronSchedule } from "./cron.ts";
 
-/** A job run whenever its cron expression matches the wall clock of `timeZone`. */
+/** A job run whenever its cron expression (as Cloud Scheduler takes it) matches the wall clock of `timeZone`. */
 export type ScheduledJob = {
   name: string;
   cron: string;
@@ -27,7 +27,7 @@ export type Scheduler = {
 
 type JobState = {
   job: ScheduledJob;
-  cron: Cron;
+  cron: CronSchedule;
   at: Date;
   timer?: NodeJS.Timeout;
   running: boolean;
@@ -40,10 +40,9 @@ const maxDelayMs = 2 ** 31 - 1;
 export function startScheduler(jobs: readonly ScheduledJob[], opts: SchedulerOptions): Scheduler {
   const clock = opts.clock ?? Date;
   const state = jobs.map((job): JobState => {
-    let cron: Cron;
+    let cron: CronSchedule;
     try {
-      cron = parseCron(job.cron);
-      nextRun(cron, new Date(clock.now()), job.timeZone);
+      cron = cronSchedule(job.cron, job.timeZone);
     } catch (cause) {
       throw new Error(`job ${job.name}: ${(cause as Error).message}`, { cause });
     }
@@ -58,7 +57,7 @@ export function startScheduler(jobs: readonly ScheduledJob[], opts: SchedulerOpt
   };
 
   const schedule = (entry: JobState, after: Date) => {
-    entry.at = nextRun(entry.cron, after, entry.job.timeZone);
+    entry.at = entry.cron.next(after);
     arm(entry);
   };
 

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { after, test } from "node:test";
 import { z } from "zod";
 import { baseEnvSchema, ConfigError, loadConfig } from "../config.ts";
-import type { KeyFetcher } from "../jwt.ts";
 import { closeServiceContext, createServiceApp, createServiceContext } from "../service.ts";
-import { listen, memoryLogger } from "../testing/index.ts";
+import { listen, memoryLogger, signingKit } from "../testing/index.ts";
 import { defineTopic, pushPath } from "../topics/topic.ts";
 import { consumer } from "./consumer.ts";
 import { pushAuthEnabled, pushTokenVerifier, pushTokenVerifierFor } from "./push-auth.ts";
@@ -16,12 +15,10 @@ const audience = "https://analytics-123.europe-west1.run.app";
 const now = 1_800_000_000;
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
-const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+// Google's OIDC signing keys, stood in for by a local key served as a JWKS on loopback.
+const google = await signingKit();
+const fetchKeys = google.fetchKeys();
 const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const fetchKeys: KeyFetcher = async () => ({
-  keys: [{ ...publicKey.export({ format: "jwk" }), kid: "google-1", alg: "RS256" }],
-  maxAgeSeconds: 3_600,
-});
 
 /** The claims of a token Pub/Sub push sends, as Google signs them. */
 const claims = {
@@ -35,10 +32,7 @@ const claims = {
   exp: now + 3_590,
 };
 
-function signed(payload: object, key = privateKey): string {
-  const head = `${encode({ alg: "RS256", kid: "google-1", typ: "JWT" })}.${encode(payload)}`;
-  return `${head}.${sign("RSA-SHA256", Buffer.from(head), key).toString("base64url")}`;
-}
+const signed = (payload: object, key?: typeof stranger.privateKey) => google.sign(payload, { key });
 
 // No client call is made: the handler acks without touching Pub/Sub or Firestore.
 const config = loadConfig(baseEnvSchema, {
@@ -71,6 +65,7 @@ const server = await listen(createServiceApp(ctx, definition, verify));
 after(async () => {
   await server.close();
   await closeServiceContext(ctx);
+  await google.close();
 });
 
 let messageId = 0;
