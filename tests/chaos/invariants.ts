@@ -12,7 +12,7 @@ import type { AcceptedSync } from "./harness.ts";
 const outbox = collectionNamed("_outbox").name;
 const userStats = collectionNamed("user_stats").name;
 
-/** What the checks found, for RELIABILITY.md's figures. */
+/** What the checks found, for docs/reliability.md's figures. */
 export interface Tally {
   accepted: number;
   documents: number;

@@ -29,7 +29,7 @@ export const bucketSpecs: readonly BucketSpec[] = [
   { role: "backups", notifications: [], access: { backup: "write" } },
 ];
 
-/** The default bucket names of a project (CONTRACT.md: `demo-syncstack-uploads`, ...). */
+/** The default bucket names of a project (docs/contract.md: `demo-syncstack-uploads`, ...). */
 export function defaultBucketNames(projectId: string): Record<BucketRole, string> {
   return {
     uploads: `${projectId}-uploads`,

@@ -1,7 +1,7 @@
 import type { Timestamp } from "@google-cloud/firestore";
 import type { CollectionName } from "@syncstack/shared";
 
-/** `user_stats/{uid}`: one user's counters (CONTRACT.md). */
+/** `user_stats/{uid}`: one user's counters (docs/contract.md). */
 export const userStatsCollection = "user_stats" satisfies CollectionName;
 
 /**
@@ -10,7 +10,7 @@ export const userStatsCollection = "user_stats" satisfies CollectionName;
  */
 export const activityDeltasCollection = "_activity_deltas" satisfies CollectionName;
 
-/** `analytics/daily_stats`: the latest tick's figures (CONTRACT.md). */
+/** `analytics/daily_stats`: the latest tick's figures (docs/contract.md). */
 export const dailyStatsPath = "analytics/daily_stats";
 
 /** `analytics_history/{tick}`: one document per tick, to draw a trend. */

@@ -2,7 +2,7 @@ import type { Firestore } from "@google-cloud/firestore";
 import { defaultBucketNames, withDeadline } from "@syncstack/shared";
 import { z } from "zod";
 
-/** The document that configures backups (CONTRACT.md). */
+/** The document that configures backups (docs/contract.md). */
 export const backupConfigPath = "config/backup";
 
 const collectionId = z

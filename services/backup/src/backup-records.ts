@@ -8,7 +8,7 @@ import {
   withDeadline,
 } from "@syncstack/shared";
 
-/** The collection of backup records (CONTRACT.md). */
+/** The collection of backup records (docs/contract.md). */
 export const backupsCollection = "backups" satisfies CollectionName;
 
 /** A backup record's status; `skipped` records a request that started no backup, and why. */

@@ -9,7 +9,7 @@ import {
 } from "@syncstack/shared";
 import { compareGenerations } from "./file-id.ts";
 
-/** The collection of file records (CONTRACT.md). */
+/** The collection of file records (docs/contract.md). */
 export const filesCollection = "files" satisfies CollectionName;
 
 /** What is already recorded for an object. */

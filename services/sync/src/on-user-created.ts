@@ -1,7 +1,7 @@
 import { FieldValue, type Firestore } from "@google-cloud/firestore";
 import { consumer, userCreated, withDeadline } from "@syncstack/shared";
 
-/** Default preferences of a new profile (CONTRACT.md). */
+/** Default preferences of a new profile (docs/contract.md). */
 export const defaultPreferences = { notifications: true, theme: "light", language: "en" } as const;
 
 /**

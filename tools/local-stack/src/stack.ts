@@ -36,7 +36,7 @@ import {
 
 export type { StackFile };
 
-/** Ports and options of a local stack; the defaults are CONTRACT.md's. */
+/** Ports and options of a local stack; the defaults are docs/contract.md's. */
 export interface StackOptions {
   projectId: string;
   ports: { pubsub: number; firestore: number; storage: number } & Record<ServiceName, number>;

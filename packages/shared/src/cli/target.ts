@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServiceName } from "../index.ts";
 
-/** The endpoints file `./syncstack up` writes to `.syncstack/stack.json` (CONTRACT.md). */
+/** The endpoints file `./syncstack up` writes to `.syncstack/stack.json` (docs/contract.md). */
 export interface StackFile {
   projectId: string;
   pubsub: string;
