@@ -12,7 +12,7 @@ import { fmt, peakRssKiB } from "./measure.ts";
 const sizes = (process.env.BENCH_SIZES ?? "10000,100000").split(",").map(Number);
 
 /**
- * `pnpm bench analytics`: one stats-tick of the analytics service over 10,000 and 100,000
+ * `./syncstack bench analytics`: one stats-tick of the analytics service over 10,000 and 100,000
  * user_stats documents next to streaming every document and summing in memory, each in its
  * own process for its peak RSS; then events applied to user_stats per second next to raw
  * transactions, in the same run.

@@ -29,7 +29,7 @@ interface Phase {
 }
 
 /**
- * `pnpm bench backup`: documents per second backing up 10,000 and 100,000 documents of ~1 KiB
+ * `./syncstack bench backup`: documents per second backing up 10,000 and 100,000 documents of ~1 KiB
  * (the backup service as its own process, request to completed record) next to a raw paged
  * read of the same collection, the service's peak RSS at each size (a fresh process each),
  * and restore next to raw BulkWriter writes of the same documents, all in the same run.

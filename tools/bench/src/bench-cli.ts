@@ -1,4 +1,4 @@
-// `pnpm bench [sync|analytics|migrate|files ...]`: benchmarks against emulators started on free ports.
+// `./syncstack bench [sync|analytics|migrate|files ...]`: benchmarks against emulators started on free ports.
 // Figures are ratios against a baseline measured in the same run: this machine is shared.
 
 import { type EmulatorSession, startEmulatorSession } from "@syncstack/local-stack";

@@ -43,7 +43,7 @@ interface Round {
 const ratioOf = (round: Round) => round.sharpSeconds / round.endToEndSeconds;
 
 /**
- * `pnpm bench files`: 12-megapixel JPEGs processed end to end (upload to record, through the
+ * `./syncstack bench files`: 12-megapixel JPEGs processed end to end (upload to record, through the
  * storage emulator's notification and the files service as its own process), next to sharp
  * alone making the same thumbnails from the same bytes, in the same run; and the files
  * service's peak RSS.

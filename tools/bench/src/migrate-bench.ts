@@ -26,7 +26,7 @@ const idOf = (n: number) => `n${String(n).padStart(6, "0")}`;
 const addField: MigrationTransform = (data) => ({ ...data, schema_version: 2 });
 
 /**
- * `pnpm bench migrate`: documents per second migrating 50,000 documents (a copy, a copy with
+ * `./syncstack bench migrate`: documents per second migrating 50,000 documents (a copy, a copy with
  * a transform, a dry run), next to raw BulkWriter writes of the same documents in the same run.
  * Each phase starts from an empty database holding only the seeded source.
  */
@@ -58,9 +58,9 @@ export async function benchMigrate(env: BenchEnv): Promise<string> {
       "| --- | ---: | ---: | ---: |",
       row("raw BulkWriter set(), throttling off (before the copy)", rawBefore, raw),
       row("raw BulkWriter set(), throttling off (after the copy)", rawAfter, raw),
-      row("pnpm migrate (copy)", copy, raw),
-      row("pnpm migrate --transform (adds a field)", transformed, raw),
-      row("pnpm migrate --dry-run --transform (reads only)", dryRun, raw),
+      row("./syncstack migrate (copy)", copy, raw),
+      row("./syncstack migrate --transform (adds a field)", transformed, raw),
+      row("./syncstack migrate --dry-run --transform (reads only)", dryRun, raw),
       "",
       `migrate (copy) / raw BulkWriter (mean of both): ${(copy.perSecond / raw.perSecond).toFixed(2)} (target >= 0.70)`,
     ].join("\n");

@@ -44,7 +44,7 @@ const payload = (n: number) => ({
 });
 
 /**
- * `pnpm bench sync`: POST /v1/sync at 1, 8 and 32 clients over distinct documents, against
+ * `./syncstack bench sync`: POST /v1/sync at 1, 8 and 32 clients over distinct documents, against
  * the sync service running as its own process, next to plain `set()` calls made by the client
  * library at the same concurrency in the same run; and the time from a request to its event
  * reaching a subscriber.
