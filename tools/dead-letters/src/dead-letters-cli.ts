@@ -1,9 +1,8 @@
 // `./syncstack dead-letters list|replay`: shows the messages consumers gave up on, kept by the
 // `<topic>-dead-letter-sub` subscriptions of the running stack, and replays chosen ones.
-import { parseArgs } from "node:util";
 import { PubSub } from "@google-cloud/pubsub";
 import { Publisher, topics } from "@syncstack/shared";
-import { readStackFile } from "@syncstack/shared/cli";
+import { parseCommandLine, readStackFile, usageError } from "@syncstack/shared/cli";
 import { type DeadLetter, DeadLetterStore } from "./dead-letter-store.ts";
 
 // Local processes never reach for the cloud metadata server: nothing may leave loopback.
@@ -19,10 +18,7 @@ const usage = `usage: ./syncstack dead-letters list [--topic <topic>]... [--limi
 The running local stack is found through .syncstack/stack.json ($SYNCSTACK_STATE_DIR).
 topics: ${topics.map((t) => t.name).join(", ")}`;
 
-function fail(message: string): never {
-  process.stderr.write(`dead-letters: ${message}\n\n${usage}\n`);
-  process.exit(2);
-}
+const fail: (message: string) => never = usageError("dead-letters", usage);
 
 /** What an operator sees of a dead letter. */
 export function describeDeadLetter(letter: DeadLetter): string {
@@ -39,9 +35,8 @@ export function describeDeadLetter(letter: DeadLetter): string {
   ].join("\n");
 }
 
-let parsed: ReturnType<typeof parse>;
-function parse() {
-  return parseArgs({
+const { values, positionals } = parseCommandLine(
+  {
     allowPositionals: true,
     options: {
       topic: { type: "string", multiple: true },
@@ -50,18 +45,10 @@ function parse() {
       all: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
-  });
-}
-try {
-  parsed = parse();
-} catch (error) {
-  fail((error as Error).message);
-}
-const { values, positionals } = parsed;
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+  },
+  usage,
+  fail,
+);
 const [command, ...ids] = positionals;
 const unknownTopic = values.topic?.find((name) => !topics.some((topic) => topic.name === name));
 if (unknownTopic !== undefined) fail(`unknown topic ${unknownTopic}`);

@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine, usageError } from "@syncstack/shared/cli";
 import { type DeployPlan, deployPlan } from "./deploy-plan.ts";
 import { runCommand } from "./run-command.ts";
 import { renderInfraText } from "./terraform/render.ts";
@@ -27,28 +27,20 @@ function fail(message: string, code = 2): never {
   process.exit(code);
 }
 
-let values: ReturnType<typeof parse>["values"];
-function parse() {
-  return parseArgs({
+const { values } = parseCommandLine(
+  {
     options: {
       project: { type: "string", default: process.env.GOOGLE_CLOUD_PROJECT },
       region: { type: "string", default: "us-central1" },
       tag: { type: "string" },
       plan: { type: "boolean", default: false },
       yes: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
+      help: { type: "boolean", short: "h" },
     },
-  });
-}
-try {
-  values = parse().values;
-} catch (error) {
-  fail(`${(error as Error).message}\n${usage}`);
-}
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+  },
+  usage,
+  usageError("cloud", usage),
+);
 const projectId =
   values.project ?? (values.plan ? "<project>" : fail(`--project is required\n${usage}`));
 if (!values.plan && !/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(projectId)) {

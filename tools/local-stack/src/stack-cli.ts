@@ -1,7 +1,7 @@
 // `./syncstack up`: the whole local stack in one command; Ctrl-C or SIGTERM stops everything.
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { serviceNames } from "@syncstack/shared";
+import { parseCommandLine, usageError } from "@syncstack/shared/cli";
 import { freePort } from "./free-port.ts";
 import { repoRoot } from "./paths.ts";
 import { type StackOptions, startStack } from "./stack.ts";
@@ -38,32 +38,23 @@ endpoints to <state-dir>/stack.json. SIGINT (Ctrl-C) or SIGTERM stops everything
   --firestore-heap-mib <n>  the Firestore emulator's Java heap (default 768)
   -h, --help                this text`;
 
-function parse() {
-  return parseArgs({
+const { values } = parseCommandLine(
+  {
     options: {
       project: { type: "string", default: process.env.GOOGLE_CLOUD_PROJECT ?? "demo-syncstack" },
       persist: { type: "boolean", default: false },
       "free-ports": { type: "boolean", default: false },
       "state-dir": { type: "string", default: join(repoRoot, ".syncstack") },
       "firestore-heap-mib": { type: "string", default: "768" },
-      help: { type: "boolean", short: "h", default: false },
+      help: { type: "boolean", short: "h" },
       ...Object.fromEntries(
         Object.keys(defaults).map((part) => [`${part}-port`, { type: "string" as const }]),
       ),
     },
-  });
-}
-let values: ReturnType<typeof parse>["values"];
-try {
-  values = parse().values;
-} catch (error) {
-  process.stderr.write(`syncstack up: ${(error as Error).message}\n\n${usage}\n`);
-  process.exit(2);
-}
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+  },
+  usage,
+  usageError("syncstack up", usage),
+);
 
 async function port(part: keyof typeof defaults): Promise<number> {
   const given = values[`${part}-port` as keyof typeof values];

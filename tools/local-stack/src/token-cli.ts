@@ -1,6 +1,6 @@
 // `./syncstack token <uid> [--admin] [--project <id>]`: prints a Firebase Auth emulator ID token
 // (unsigned) for the local stack, e.g. curl -H "authorization: Bearer $(./syncstack token alice)".
-import { parseArgs } from "node:util";
+import { parseCommandLine, usageError } from "@syncstack/shared/cli";
 import { emulatorIdToken } from "@syncstack/shared/testing";
 
 const usage = `usage: ./syncstack token <uid> [--admin] [--project <id>]
@@ -12,32 +12,19 @@ services accept (they run with FIREBASE_AUTH_EMULATOR_HOST set).
   --project <id>   the token's audience (default $GOOGLE_CLOUD_PROJECT or demo-syncstack)
   -h, --help       this text`;
 
-function fail(message: string): never {
-  process.stderr.write(`token: ${message}\n\n${usage}\n`);
-  process.exit(2);
-}
-
-let parsed: ReturnType<typeof parse>;
-function parse() {
-  return parseArgs({
+const fail: (message: string) => never = usageError("token", usage);
+const { values, positionals } = parseCommandLine(
+  {
     allowPositionals: true,
     options: {
       admin: { type: "boolean", default: false },
       project: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
+      help: { type: "boolean", short: "h" },
     },
-  });
-}
-try {
-  parsed = parse();
-} catch (error) {
-  fail((error as Error).message);
-}
-const { values, positionals } = parsed;
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+  },
+  usage,
+  fail,
+);
 // The project used to be the second positional argument; it still is accepted there.
 const [uid, positionalProject, ...extra] = positionals;
 if (!uid) fail("a user id is needed");

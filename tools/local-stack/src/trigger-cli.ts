@@ -1,9 +1,8 @@
 // `./syncstack trigger <topic> [payload-json]`: publishes one message to the running local stack
 // now, validated against the topic's schema (e.g. `./syncstack trigger stats-tick`).
-import { parseArgs } from "node:util";
 import { PubSub } from "@google-cloud/pubsub";
 import { AppError, Publisher, topicByName, topics } from "@syncstack/shared";
-import { readStackFile, type StackFile } from "@syncstack/shared/cli";
+import { parseCommandLine, readStackFile, type StackFile, usageError } from "@syncstack/shared/cli";
 
 // Local processes never reach for the cloud metadata server: nothing may leave loopback.
 process.env.METADATA_SERVER_DETECTION = "none";
@@ -19,28 +18,15 @@ get one for now.
   -h, --help   this text
 topics: ${topics.map((t) => t.name).join(", ")}`;
 
-function fail(message: string): never {
-  process.stderr.write(`trigger: ${message}\n`);
-  process.exit(2);
-}
-
-let positionals: string[];
-try {
-  const parsed = parseArgs({
-    allowPositionals: true,
-    options: { help: { type: "boolean", short: "h", default: false } },
-  });
-  if (parsed.values.help) {
-    process.stdout.write(`${usage}\n`);
-    process.exit(0);
-  }
-  positionals = parsed.positionals;
-} catch (error) {
-  fail(`${(error as Error).message}\n${usage}`);
-}
+const fail: (message: string) => never = usageError("trigger", usage);
+const { positionals } = parseCommandLine(
+  { allowPositionals: true, options: { help: { type: "boolean", short: "h" } } },
+  usage,
+  fail,
+);
 const [topicName, json, ...extra] = positionals;
-if (!topicName) fail(usage);
-if (extra.length > 0) fail(`unexpected argument ${extra[0]}\n${usage}`);
+if (!topicName) fail("a topic is needed");
+if (extra.length > 0) fail(`unexpected argument ${extra[0]}`);
 let topic: ReturnType<typeof topicByName>;
 try {
   topic = topicByName(topicName);

@@ -1,4 +1,9 @@
 export {
+  type CommandLineConfig,
+  parseCommandLine,
+  usageError,
+} from "./command-line.ts";
+export {
   type Emulator,
   findTarget,
   NoTargetError,
