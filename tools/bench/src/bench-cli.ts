@@ -21,8 +21,8 @@ const chosen = process.argv.slice(2);
 if (chosen.includes("--help") || chosen.includes("-h")) {
   process.stdout.write(`usage: ./syncstack bench [${Object.keys(benches).join("|")}]...
 
-Runs the benchmarks given (default: all) against emulators started on free ports for the
-run, and prints each one's table. Figures are ratios against a baseline measured in the
+Runs the benchmarks given (default: all), each against emulators started on free ports for
+it, and prints each one's table. Figures are ratios against a baseline measured in the
 same run.
 `);
   process.exit(0);
@@ -36,15 +36,19 @@ for (const name of names) {
     process.exit(2);
   }
 }
-// A larger heap than the tests use: a benchmark writes tens of thousands of documents.
-const session = await startEmulatorSession(2_048);
 let failed = false;
-try {
-  for (const name of names) process.stdout.write(`\n${await benches[name]?.(session)}\n`);
-} catch (error) {
-  failed = true;
-  process.stderr.write(`bench failed: ${(error as Error).stack}\n`);
-} finally {
-  await session.stop();
+for (const name of names) {
+  // Emulators of its own for each benchmark, with a larger heap than the tests use: one
+  // writes tens of thousands of documents, and the Firestore emulator keeps everything it
+  // was given, so a benchmark after another would run against a full JVM heap.
+  const session = await startEmulatorSession(2_048);
+  try {
+    process.stdout.write(`\n${await benches[name]?.(session)}\n`);
+  } catch (error) {
+    failed = true;
+    process.stderr.write(`bench ${name} failed: ${(error as Error).stack}\n`);
+  } finally {
+    await session.stop();
+  }
 }
 process.exit(failed ? 1 : 0);
