@@ -107,7 +107,8 @@ export function jsonBodyCases(model: JsonBodyModel, limitBytes: number): fc.Arbi
   const fields = Object.keys(model.valid);
   const resource = model.resource ? [model.resource] : [];
   const withField = (field: string, value: unknown) => ({ ...model.valid, [field]: value });
-  const anyName = naming(...fields, "body", "JSON", "object", "required");
+  // Strict input: a body with fields the route does not know is refused naming them.
+  const anyName = naming(...fields, "body", "JSON", "object", "required", "unknown field");
 
   const cases: fc.Arbitrary<HttpCase>[] = [
     fc

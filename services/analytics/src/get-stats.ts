@@ -6,7 +6,7 @@ import { dailyStatsPath, historyCollection } from "./collections.ts";
 
 const defaultRangeMs = 30 * 24 * 3_600_000;
 
-const querySchema = z.object({
+const querySchema = z.strictObject({
   from: z.iso.datetime({ offset: true, error: "from must be an ISO 8601 date-time" }).optional(),
   to: z.iso.datetime({ offset: true, error: "to must be an ISO 8601 date-time" }).optional(),
   limit: z.coerce
@@ -42,7 +42,12 @@ export function getStats(
   return async (request, response) => {
     const parsed = querySchema.safeParse(request.query);
     if (!parsed.success) {
-      throw new AppError("invalid_argument", parsed.error.issues.map((i) => i.message).join("; "));
+      const problems = parsed.error.issues.map((issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown query parameter${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
+          : issue.message,
+      );
+      throw new AppError("invalid_argument", problems.join("; "));
     }
     const to = new Date(parsed.data.to ?? now());
     const from = parsed.data.from

@@ -209,6 +209,7 @@ describe("GET /v1/stats", () => {
       ["limit=0", /limit must be at least 1/],
       ["limit=many", /limit must be a number/],
       [`from=${t2.toISOString()}&to=${t0.toISOString()}`, /from must not be after to/],
+      ["limit=5&period=6h", /^unknown query parameter: period$/],
     ];
     for (const [query, message] of cases) {
       const response = await analytics.get(`/v1/stats?${query}`, { uid: "viewer" });

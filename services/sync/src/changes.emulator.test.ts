@@ -55,5 +55,11 @@ describe("GET /v1/changes", () => {
     assert.equal((await get("collection=feed&limit=0")).status, 400);
     assert.equal((await get("limit=5")).status, 400);
     assert.equal((await get("collection=users")).status, 403);
+    const unknown = await get("collection=feed&limt=5");
+    assert.equal(unknown.status, 400);
+    assert.equal(
+      (unknown.body as unknown as { error: { message: string } }).error.message,
+      "unknown query parameter: limt",
+    );
   });
 });

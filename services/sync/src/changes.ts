@@ -28,7 +28,7 @@ function decodeCursor(text: string): Cursor {
   throw new AppError("invalid_argument", "since is not a cursor this API returned");
 }
 
-const querySchema = z.object({
+const querySchema = z.strictObject({
   collection: changeSchema.shape.collection,
   since: z.string().max(4_096).optional(),
   limit: z.coerce.number({ error: "limit must be a number" }).int().min(1).max(1_000).default(100),
@@ -42,7 +42,9 @@ const querySchema = z.object({
 export function listChanges(db: Firestore, deadlineMs: number): RequestHandler {
   return async (request, response) => {
     const parsed = querySchema.safeParse(request.query, { reportInput: true });
-    if (!parsed.success) throw new AppError("invalid_argument", describeIssues(parsed.error));
+    if (!parsed.success) {
+      throw new AppError("invalid_argument", describeIssues(parsed.error, "query parameter"));
+    }
     const { collection, since, limit } = parsed.data;
     assertWritable(collection);
     let query = db

@@ -60,5 +60,9 @@ describe("user-created", () => {
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { error: { message: string } }).error.message, /email/);
     assert.equal((await sync.post("/v1/users", { uid: "mallory" })).status, 403);
+    const unknown = await sync.post("/v1/users", { uid: "alice", display_nam: "Alice" });
+    assert.equal(unknown.status, 400);
+    const { error } = (await unknown.json()) as { error: { message: string } };
+    assert.equal(error.message, "unknown field: display_nam");
   });
 });

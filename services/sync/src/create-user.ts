@@ -2,13 +2,16 @@ import { AppError, type Publisher, userCreated, userOf } from "@syncstack/shared
 import type { RequestHandler } from "express";
 import { describeIssues } from "./validation.ts";
 
+/** The body: `user-created`'s payload, with no field it does not know (a message may carry more). */
+const profileSchema = userCreated.schema.strict();
+
 /**
  * `POST /v1/users`: for identity systems that call HTTP. Validates the profile and publishes
  * `user-created`; a caller may announce only its own uid unless its token has `admin: true`.
  */
 export function createUser(publisher: Publisher): RequestHandler {
   return async (request, response) => {
-    const parsed = userCreated.schema.safeParse(request.body, { reportInput: true });
+    const parsed = profileSchema.safeParse(request.body, { reportInput: true });
     if (!parsed.success) throw new AppError("invalid_argument", describeIssues(parsed.error));
     const caller = userOf(request);
     if (parsed.data.uid !== caller.uid && caller.claims.admin !== true) {

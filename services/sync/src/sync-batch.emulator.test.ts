@@ -48,4 +48,32 @@ describe("POST /v1/sync:batch", () => {
     );
     assert.equal((await sync.post("/v1/sync:batch", { changes: "no" })).status, 400);
   });
+
+  test("an unknown field is refused by name: in an item that item alone, beside changes the whole batch", async () => {
+    const response = await sync.post("/v1/sync:batch", {
+      changes: [
+        { collection: "notes", document: "s1", data: { n: 1 } },
+        { collection: "notes", document: "s2", data: { n: 2 }, expected_verison: 3 },
+      ],
+    });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as {
+      results: { status: number; error?: { message: string } }[];
+    };
+    assert.deepEqual(
+      body.results.map((r) => r.status),
+      [200, 400],
+    );
+    assert.equal(body.results[1]?.error?.message, "unknown field: expected_verison");
+    assert.equal((await db.doc("notes/s2").get()).exists, false, "the refused item wrote nothing");
+
+    const whole = await sync.post("/v1/sync:batch", {
+      changes: [{ collection: "notes", document: "s3", data: {} }],
+      atomic: true,
+    });
+    assert.equal(whole.status, 400);
+    const { error } = (await whole.json()) as { error: { message: string } };
+    assert.equal(error.message, "unknown field: atomic");
+    assert.equal((await db.doc("notes/s3").get()).exists, false, "a refused batch writes nothing");
+  });
 });

@@ -22,7 +22,17 @@ const concurrency = 16;
  */
 export function syncBatch(writer: DocumentWriter): RequestHandler {
   return async (request, response) => {
-    const changes: unknown = (request.body as { changes?: unknown } | undefined)?.changes;
+    const body: unknown = request.body ?? {};
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      throw new AppError("invalid_argument", "the body must be a JSON object with changes");
+    const unknown = Object.keys(body).filter((key) => key !== "changes");
+    if (unknown.length > 0) {
+      throw new AppError(
+        "invalid_argument",
+        `unknown field${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
+      );
+    }
+    const changes: unknown = (body as { changes?: unknown }).changes;
     if (!Array.isArray(changes))
       throw new AppError("invalid_argument", "changes must be an array of changes");
     if (changes.length === 0) throw new AppError("invalid_argument", "changes must not be empty");

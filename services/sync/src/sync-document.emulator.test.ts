@@ -118,6 +118,17 @@ describe("POST /v1/sync", () => {
         /data is larger than/,
       ],
       [{ collection: "notes", document: "d", data: {}, source: 5 }, 400, /source/],
+      // A typo must not turn a conditional write into an unconditional one.
+      [
+        { collection: "notes", document: "d", data: {}, expected_verison: 1 },
+        400,
+        /^unknown field: expected_verison$/,
+      ],
+      [
+        { collection: "notes", document: "d", data: {}, colour: 1, merge: false },
+        400,
+        /^unknown fields: colour, merge$/,
+      ],
       [
         { collection: "users", document: "d", data: {} },
         403,

@@ -70,8 +70,8 @@ export function dataProblem(data: unknown): string | undefined {
   return undefined;
 }
 
-/** One change as an app sends it. */
-export const changeSchema = z.object({
+/** One change as an app sends it; a field it does not know is an error, never ignored. */
+export const changeSchema = z.strictObject({
   collection: firestoreId("collection"),
   document: firestoreId("document"),
   data: z.unknown().superRefine((data, context) => {
@@ -90,11 +90,15 @@ export type Change = Omit<z.output<typeof changeSchema>, "data"> & {
   data: Record<string, unknown>;
 };
 
-/** Formats zod issues as one message naming each field. */
-export function describeIssues(error: z.ZodError): string {
+/** Formats zod issues as one message naming each field (`what` a body's fields or a query's parameters). */
+export function describeIssues(error: z.ZodError, what = "field"): string {
   return error.issues
     .map((issue) => {
       const field = issue.path.join(".");
+      if (issue.code === "unrecognized_keys") {
+        const where = field ? ` in ${field}` : "";
+        return `unknown ${what}${issue.keys.length > 1 ? "s" : ""}${where}: ${issue.keys.join(", ")}`;
+      }
       if (issue.code === "invalid_type" && issue.input === undefined) return `${field} is required`;
       return issue.message.startsWith(field) || !field
         ? issue.message
