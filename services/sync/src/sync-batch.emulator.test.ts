@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import type { Firestore } from "@google-cloud/firestore";
-import { startSync } from "./testing/sync-fixture.ts";
+import { type RealtimeUpdate, realtimeUpdates } from "@syncstack/shared";
+import type { Collector } from "@syncstack/shared/testing";
+import { eventsFor, startSync } from "./testing/sync-fixture.ts";
 
 let sync: Awaited<ReturnType<typeof startSync>>;
 let db: Firestore;
+let events: Collector;
 
 before(async () => {
   sync = await startSync();
   db = sync.context.firestore;
+  events = sync.collected(realtimeUpdates);
 });
 after(() => sync.close());
 beforeEach(() => sync.resetFirestore());
@@ -75,5 +79,49 @@ describe("POST /v1/sync:batch", () => {
     const { error } = (await whole.json()) as { error: { message: string } };
     assert.equal(error.message, "unknown field: atomic");
     assert.equal((await db.doc("notes/s3").get()).exists, false, "a refused batch writes nothing");
+  });
+
+  test("a retried batch with the same Idempotency-Key applies each change once and answers the same", async () => {
+    const batch = {
+      changes: [
+        { collection: "notes", document: "k1", data: { n: 1 } },
+        { collection: "notes", document: "k1", data: { m: 2 } },
+        { collection: "notes", document: "k2", data: { n: 3 } },
+        { collection: "notes", document: "k/3", data: {} },
+      ],
+    };
+    const headers = { headers: { "idempotency-key": "batch-1" } };
+    const first = await sync.post("/v1/sync:batch", batch, headers);
+    const firstBody = (await first.json()) as {
+      results: { status: number; result?: { version: number } }[];
+    };
+    assert.deepEqual(
+      firstBody.results.map((r) => r.status),
+      [200, 200, 200, 400],
+    );
+    const again = await sync.post("/v1/sync:batch", batch, headers);
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), firstBody, "the same answer, versions included");
+    assert.equal((await db.doc("notes/k1").get()).get("version"), 2, "not 4");
+    assert.equal((await db.doc("notes/k2").get()).get("version"), 1, "not 2");
+    await eventsFor(events, "k1", 2);
+    await eventsFor(events, "k2", 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(
+      events
+        .payloads<RealtimeUpdate>()
+        .filter((event) => event.document === "k1" || event.document === "k2").length,
+      3,
+      "one event per applied change",
+    );
+
+    const other = await sync.post(
+      "/v1/sync:batch",
+      { changes: [{ collection: "notes", document: "k1", data: { n: 9 } }] },
+      headers,
+    );
+    const otherBody = (await other.json()) as { results: { status: number }[] };
+    assert.equal(otherBody.results[0]?.status, 422, "the key names another batch");
+    assert.deepEqual((await db.doc("notes/k1").get()).get("data"), { n: 1, m: 2 });
   });
 });

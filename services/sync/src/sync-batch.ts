@@ -1,5 +1,7 @@
 import { AppError, isRetryable, userOf } from "@syncstack/shared";
 import type { RequestHandler } from "express";
+import { requestHash } from "./idempotency-record.ts";
+import { idempotencyKeyOf } from "./sync-document.ts";
 import { limits, parseChange } from "./validation.ts";
 import type { DocumentWriter } from "./write-document.ts";
 
@@ -18,7 +20,9 @@ const concurrency = 16;
 /**
  * `POST /v1/sync:batch` `{changes: [...]}`: applies up to 500 changes, each on its own with
  * its own status; a temporary failure is marked retryable, a permanent one is not. Changes to
- * the same document are applied in the order given.
+ * the same document are applied in the order given. With an `Idempotency-Key` each change is
+ * applied once under `<key>#<index>`, recorded with its write as a single write's key is, so a
+ * retried batch answers the changes that were applied as the first time and applies the rest.
  */
 export function syncBatch(writer: DocumentWriter): RequestHandler {
   return async (request, response) => {
@@ -43,6 +47,8 @@ export function syncBatch(writer: DocumentWriter): RequestHandler {
       );
     }
     const { uid } = userOf(request);
+    const key = idempotencyKeyOf(request);
+    const batchHash = key === undefined ? undefined : requestHash(body);
     const results: BatchItemResult[] = new Array(changes.length);
     const groups = new Map<string, number[]>();
     changes.forEach((raw, index) => {
@@ -57,8 +63,17 @@ export function syncBatch(writer: DocumentWriter): RequestHandler {
         const result = await writer.write(change, {
           uid,
           expectedVersion: change.expected_version,
+          // The item's hash covers the whole batch: another batch under the key is a 422.
+          idempotency:
+            key === undefined
+              ? undefined
+              : { key: `${key}#${index}`, requestHash: requestHash([batchHash, index]) },
         });
-        results[index] = { index, status: 200, result };
+        results[index] = {
+          index,
+          status: 200,
+          result: "replayed" in result ? result.body : result,
+        };
       } catch (error) {
         const appError =
           error instanceof AppError

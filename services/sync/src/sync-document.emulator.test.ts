@@ -220,6 +220,8 @@ describe("POST /v1/sync", () => {
     assert.equal(again.status, 200);
     assert.equal(again.headers.get("idempotent-replayed"), "true");
     assert.deepEqual(await again.json(), firstBody);
+    assert.equal(first.headers.get("etag"), '"1"');
+    assert.equal(again.headers.get("etag"), first.headers.get("etag"), "the same strong ETag");
     const other = await sync.post(
       "/v1/sync",
       { ...body, data: { n: 2 } },

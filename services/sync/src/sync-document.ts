@@ -48,6 +48,9 @@ export function syncDocument(writer: DocumentWriter): RequestHandler {
       idempotency: key ? { key, requestHash: requestHash(request.body) } : undefined,
     });
     if ("replayed" in result) {
+      // The same answer as the first, strong ETag included.
+      const { version } = result.body as { version?: unknown };
+      if (typeof version === "number") response.set("ETag", `"${version}"`);
       response.status(result.status).set("Idempotent-Replayed", "true").json(result.body);
       return;
     }
