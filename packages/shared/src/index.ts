@@ -15,6 +15,7 @@ export {
 } from "./config.ts";
 export { crc32cValidator } from "./crc32c.ts";
 export { withDeadline } from "./deadline.ts";
+export { describeIssues } from "./describe-issues.ts";
 export { AppError, describeError, isAlreadyExists, isRetryable } from "./errors.ts";
 export { firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "./firestore-ids.ts";
 export {

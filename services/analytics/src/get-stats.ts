@@ -1,5 +1,5 @@
 import type { DocumentData, Firestore, Timestamp } from "@google-cloud/firestore";
-import { AppError, type Clock, systemClock, withDeadline } from "@syncstack/shared";
+import { AppError, type Clock, describeIssues, systemClock, withDeadline } from "@syncstack/shared";
 import type { RequestHandler } from "express";
 import { z } from "zod";
 import { dailyStatsPath, historyCollection } from "./collections.ts";
@@ -40,14 +40,9 @@ export function getStats(
   now: Clock = systemClock,
 ): RequestHandler {
   return async (request, response) => {
-    const parsed = querySchema.safeParse(request.query);
+    const parsed = querySchema.safeParse(request.query, { reportInput: true });
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) =>
-        issue.code === "unrecognized_keys"
-          ? `unknown query parameter${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.join(", ")}`
-          : issue.message,
-      );
-      throw new AppError("invalid_argument", problems.join("; "));
+      throw new AppError("invalid_argument", describeIssues(parsed.error, "query parameter"));
     }
     const to = new Date(parsed.data.to ?? now());
     const from = parsed.data.from

@@ -1,8 +1,8 @@
 import { FieldPath, type Firestore, Timestamp } from "@google-cloud/firestore";
-import { AppError, withDeadline } from "@syncstack/shared";
+import { AppError, describeIssues, withDeadline } from "@syncstack/shared";
 import type { RequestHandler } from "express";
 import { z } from "zod";
-import { assertWritable, changeSchema, describeIssues } from "./validation.ts";
+import { assertWritable, changeSchema } from "./validation.ts";
 
 interface Cursor {
   /** updated_at of the last document returned, as seconds and nanoseconds. */

@@ -1,6 +1,5 @@
-import { AppError, type Publisher, userCreated, userOf } from "@syncstack/shared";
+import { AppError, describeIssues, type Publisher, userCreated, userOf } from "@syncstack/shared";
 import type { RequestHandler } from "express";
-import { describeIssues } from "./validation.ts";
 
 /** The body: `user-created`'s payload, with no field it does not know (a message may carry more). */
 const profileSchema = userCreated.schema.strict();

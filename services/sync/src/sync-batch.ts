@@ -1,5 +1,6 @@
-import { AppError, isRetryable, userOf } from "@syncstack/shared";
+import { AppError, describeIssues, isRetryable, userOf } from "@syncstack/shared";
 import type { RequestHandler } from "express";
+import { z } from "zod";
 import { requestHash } from "./idempotency-record.ts";
 import { idempotencyKeyOf } from "./sync-document.ts";
 import { limits, parseChange } from "./validation.ts";
@@ -17,6 +18,15 @@ export type BatchItemResult =
 
 const concurrency = 16;
 
+/** The batch's envelope; each change is parsed on its own, so one bad change fails alone. */
+const bodySchema = z.strictObject(
+  { changes: z.unknown() },
+  {
+    error: (issue) =>
+      issue.code === "invalid_type" ? "the body must be a JSON object with changes" : undefined,
+  },
+);
+
 /**
  * `POST /v1/sync:batch` `{changes: [...]}`: applies up to 500 changes, each on its own with
  * its own status; a temporary failure is marked retryable, a permanent one is not. Changes to
@@ -26,17 +36,9 @@ const concurrency = 16;
  */
 export function syncBatch(writer: DocumentWriter): RequestHandler {
   return async (request, response) => {
-    const body: unknown = request.body ?? {};
-    if (typeof body !== "object" || body === null || Array.isArray(body))
-      throw new AppError("invalid_argument", "the body must be a JSON object with changes");
-    const unknown = Object.keys(body).filter((key) => key !== "changes");
-    if (unknown.length > 0) {
-      throw new AppError(
-        "invalid_argument",
-        `unknown field${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`,
-      );
-    }
-    const changes: unknown = (body as { changes?: unknown }).changes;
+    const body = bodySchema.safeParse(request.body ?? {}, { reportInput: true });
+    if (!body.success) throw new AppError("invalid_argument", describeIssues(body.error));
+    const { changes } = body.data;
     if (!Array.isArray(changes))
       throw new AppError("invalid_argument", "changes must be an array of changes");
     if (changes.length === 0) throw new AppError("invalid_argument", "changes must not be empty");
@@ -48,7 +50,7 @@ export function syncBatch(writer: DocumentWriter): RequestHandler {
     }
     const { uid } = userOf(request);
     const key = idempotencyKeyOf(request);
-    const batchHash = key === undefined ? undefined : requestHash(body);
+    const batchHash = key === undefined ? undefined : requestHash(request.body);
     const results: BatchItemResult[] = new Array(changes.length);
     const groups = new Map<string, number[]>();
     changes.forEach((raw, index) => {

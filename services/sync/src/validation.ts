@@ -1,6 +1,7 @@
 import {
   AppError,
   collectionNames,
+  describeIssues,
   firestoreIdProblem,
   loneSurrogateProblem,
   maxIdBytes,
@@ -89,23 +90,6 @@ export const changeSchema = z.strictObject({
 export type Change = Omit<z.output<typeof changeSchema>, "data"> & {
   data: Record<string, unknown>;
 };
-
-/** Formats zod issues as one message naming each field (`what` a body's fields or a query's parameters). */
-export function describeIssues(error: z.ZodError, what = "field"): string {
-  return error.issues
-    .map((issue) => {
-      const field = issue.path.join(".");
-      if (issue.code === "unrecognized_keys") {
-        const where = field ? ` in ${field}` : "";
-        return `unknown ${what}${issue.keys.length > 1 ? "s" : ""}${where}: ${issue.keys.join(", ")}`;
-      }
-      if (issue.code === "invalid_type" && issue.input === undefined) return `${field} is required`;
-      return issue.message.startsWith(field) || !field
-        ? issue.message
-        : `${field}: ${issue.message}`;
-    })
-    .join("; ");
-}
 
 /** Parses a change or throws a 400 naming the fields; an owned collection is a 403. */
 export function parseChange(body: unknown): Change {
