@@ -14,7 +14,7 @@ import { deadLetterTopicName, serviceNames, topics } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
 import { freePort } from "./free-port.ts";
 import { processesUsing } from "./proc-net.ts";
-import type { StackFile } from "./stack.ts";
+import { stackStarted } from "./stack-started.ts";
 
 const cli = fileURLToPath(new URL("./stack-cli.ts", import.meta.url));
 const trigger = fileURLToPath(new URL("./trigger-cli.ts", import.meta.url));
@@ -49,15 +49,7 @@ test("the stack command starts everything, provisions the registry, and stops wi
   t.after(() => {
     if (child.exitCode === null) child.kill("SIGTERM");
   });
-  const file = await waitFor(
-    "stack.json",
-    async () => {
-      if (child.exitCode !== null) throw new Error(`stack exited early:\n${output.join("")}`);
-      const text = await readFile(join(stateDir, "stack.json"), "utf8").catch(() => undefined);
-      return text ? (JSON.parse(text) as StackFile) : undefined;
-    },
-    90_000,
-  );
+  const file = await stackStarted(child, stateDir, output, 90_000);
   assert.equal(file.projectId, "demo-stacktest");
   assert.deepEqual(Object.keys(file.services).sort(), [...serviceNames].sort());
   for (const name of serviceNames) {

@@ -12,9 +12,9 @@ import { Firestore } from "@google-cloud/firestore";
 import { Storage } from "@google-cloud/storage";
 import { serviceNames } from "@syncstack/shared";
 import type { StackFile } from "@syncstack/shared/cli";
-import { waitFor } from "@syncstack/shared/testing";
 import { repoRoot } from "./paths.ts";
 import { listeningAddresses, processesUsing } from "./proc-net.ts";
+import { stackStarted } from "./stack-started.ts";
 
 const stateDir = await mkdtemp(join(tmpdir(), "syncstack-up-"));
 after(() => rm(stateDir, { recursive: true, force: true }));
@@ -45,15 +45,7 @@ async function up(...args: string[]): Promise<Up> {
   );
   child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-  const file = await waitFor(
-    "stack.json",
-    async () => {
-      if (child.exitCode !== null) throw new Error(`stack exited early:\n${output.join("")}`);
-      const text = await readFile(join(stateDir, "stack.json"), "utf8").catch(() => undefined);
-      return text ? (JSON.parse(text) as StackFile) : undefined;
-    },
-    120_000,
-  );
+  const file = await stackStarted(child, stateDir, output, 120_000);
   const ports = [file.pubsub, file.firestore, file.storage, ...Object.values(file.services)].map(
     (url) => Number(url.split(":").pop()),
   );
