@@ -7,6 +7,7 @@ export const errorStatus = {
   permission_denied: 403,
   not_found: 404,
   conflict: 409,
+  gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,

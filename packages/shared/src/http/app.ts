@@ -45,6 +45,8 @@ export function createApp(options: AppOptions): Express {
   const state: AppState = { draining: false };
   appState.set(app, state);
   app.disable("x-powered-by");
+  // A route that means a version sets a strong ETag itself; Express's weak body hashes never.
+  app.set("etag", false);
   app.set("trust proxy", true);
 
   app.use(traceRequests(logger));

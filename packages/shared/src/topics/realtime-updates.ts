@@ -10,6 +10,8 @@ export const realtimeUpdateSchema = z.object({
   version: z.number().int().min(1),
   source: z.string().min(1),
   uid: z.string().min(1).optional(),
+  /** The document's creator (docs/access-rules.md): who owns it, unchanged by later writes. */
+  created_by: z.string().min(1).max(128).optional(),
 });
 export type RealtimeUpdate = z.output<typeof realtimeUpdateSchema>;
 
