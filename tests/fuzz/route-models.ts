@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { badId, hostileString } from "./hostile.ts";
+import { anyJson, badId, hostileString } from "./hostile.ts";
 import { type HttpCase, jsonBodyCases, naming, queryCases } from "./http-case.ts";
 
 /** How to fuzz one route, keyed by service and route (`sync POST /v1/sync`). */
@@ -105,6 +105,9 @@ export function routeModels(limitBytes: number): RouteModels {
         }),
       ),
     ),
+    "sync GET /v1/documents/:collection/:document": documentCases("GET"),
+    "sync PATCH /v1/documents/:collection/:document": documentCases("PATCH"),
+    "sync DELETE /v1/documents/:collection/:document": documentCases("DELETE"),
     "analytics GET /v1/stats": queryCases({
       method: "GET",
       path: "/v1/stats",
@@ -112,6 +115,108 @@ export function routeModels(limitBytes: number): RouteModels {
       required: [],
     }),
   };
+}
+
+/**
+ * Requests to a document's path (`/v1/documents/{collection}/{document}`): odd ids in either
+ * segment, unknown query parameters, odd preconditions and keys, and for PATCH hostile merge
+ * patches and content types other than application/merge-patch+json.
+ */
+function documentCases(method: "GET" | "PATCH" | "DELETE"): fc.Arbitrary<HttpCase> {
+  const path = (collection: string, document: string) =>
+    `/v1/documents/${encodeURIComponent(collection.toWellFormed())}/${encodeURIComponent(document.toWellFormed())}`;
+  const patchHeaders = { "content-type": "application/merge-patch+json" };
+  const headers = method === "PATCH" ? patchHeaders : {};
+  const body = method === "PATCH" ? JSON.stringify({ title: "hi", gone: null }) : undefined;
+  const request = (label: string, overrides: Partial<HttpCase>, expect: HttpCase["expect"]) => ({
+    label,
+    method,
+    path: path("notes", "n1"),
+    headers,
+    ...(body === undefined ? {} : { body }),
+    ...overrides,
+    expect,
+  });
+  const cases: fc.Arbitrary<HttpCase>[] = [
+    fc.tuple(fc.boolean(), fc.oneof(badId, hostileString)).map(([inCollection, id]) =>
+      request(
+        `odd id in the ${inCollection ? "collection" : "document"} segment`,
+        { path: inCollection ? path(id, "n1") : path("notes", id) },
+        {
+          outcome: "either",
+          names: naming("collection", "document", "no route", "unknown field", "data"),
+        },
+      ),
+    ),
+    fc
+      .string({ minLength: 1, maxLength: 8 })
+      .filter((name) => /^[a-z]+$/.test(name))
+      .map((name) =>
+        request(
+          "unknown query parameter",
+          { path: `${path("notes", "n1")}?${name}=1` },
+          {
+            outcome: "refused",
+            statuses: [400],
+            names: naming(`unknown query parameter: ${name}`),
+          },
+        ),
+      ),
+    fc
+      .tuple(
+        fc.constantFrom("if-match", "idempotency-key"),
+        fc.oneof(badIfMatch, badIdempotencyKey),
+      )
+      .filter(() => method !== "GET")
+      .map(([header, value]) =>
+        request(
+          `odd ${header}`,
+          { headers: { ...headers, [header]: value } },
+          {
+            outcome: "refused",
+            statuses: [400],
+            names: naming(header === "if-match" ? "If-Match" : "Idempotency-Key"),
+          },
+        ),
+      ),
+  ];
+  if (method === "GET") {
+    cases.push(
+      fc
+        .string({ maxLength: 30 })
+        .filter(isHeaderValue)
+        .map((value) =>
+          request(
+            "odd if-none-match",
+            { headers: { "if-none-match": value } },
+            { outcome: "either", names: /./ },
+          ),
+        ),
+    );
+  }
+  if (method === "PATCH") {
+    cases.push(
+      anyJson.map((patch) =>
+        request(
+          "any JSON as a merge patch",
+          { body: JSON.stringify(patch) },
+          { outcome: "either", names: naming("patch", "data", "JSON", "object", "field") },
+        ),
+      ),
+      fc.constantFrom("application/json", "text/plain", "application/json-patch+json").map((type) =>
+        request(
+          "not a merge patch",
+          { headers: { "content-type": type } },
+          {
+            outcome: "refused",
+            statuses: [400, 415],
+            names: naming("merge-patch", "content type"),
+          },
+        ),
+      ),
+    );
+  }
+  return fc.oneof(...cases);
 }
 
 /**
@@ -166,7 +271,7 @@ function isHeaderValue(text: string): boolean {
 
 /** A concrete path of a declared route (a RegExp route needs an example here). */
 export function samplePath(path: string | RegExp): string {
-  if (typeof path === "string") return path;
+  if (typeof path === "string") return path.replaceAll(/:(\w+)/g, "sample-$1");
   const samples: Record<string, string> = {
     "/^\\/v1\\/backups\\/([^/:]+):restore$/": "/v1/backups/b1:restore",
   };

@@ -8,9 +8,11 @@ import {
   type TokenVerifier,
   tokenVerifierFor,
 } from "@syncstack/shared";
+import { type AccessRules, loadAccessRules } from "./access-rules.ts";
 import { listChanges } from "./changes.ts";
 import type { SyncConfig } from "./config.ts";
 import { createUser } from "./create-user.ts";
+import { deleteDocument, getDocument, patchDocument } from "./documents.ts";
 import { onUserCreated } from "./on-user-created.ts";
 import { Outbox } from "./outbox.ts";
 import { OutboxSweeper } from "./outbox-sweeper.ts";
@@ -23,8 +25,10 @@ export function syncService(
   context: ServiceContext<SyncConfig>,
   verifyToken: TokenVerifier = tokenVerifierFor(context.config),
   now: Clock = systemClock,
+  rules: AccessRules = loadAccessRules(context.config.ACCESS_RULES_FILE),
 ): ServiceDefinition & { outbox: Outbox; sweeper: OutboxSweeper } {
   const { config, firestore } = context;
+  const tombstoneRetentionMs = config.TOMBSTONE_RETENTION_DAYS * 86_400_000;
   const outbox = new Outbox(firestore, context.publisher, context.logger, {
     deadlineMs: config.DEADLINE_MS,
   });
@@ -33,7 +37,13 @@ export function syncService(
     sweepAgeMs: config.OUTBOX_SWEEP_AGE_MS,
     now,
   });
-  const writer = new DocumentWriter(firestore, { deadlineMs: config.DEADLINE_MS, outbox, now });
+  const writer = new DocumentWriter(firestore, {
+    deadlineMs: config.DEADLINE_MS,
+    outbox,
+    rules,
+    tombstoneRetentionMs,
+    now,
+  });
   return {
     outbox,
     sweeper,
@@ -42,7 +52,19 @@ export function syncService(
       const auth = requireUser(verifyToken);
       app.post("/v1/sync", auth, syncDocument(writer));
       app.post("/v1/sync:batch", auth, syncBatch(writer));
-      app.get("/v1/changes", auth, listChanges(firestore, config.DEADLINE_MS));
+      app.get(
+        "/v1/changes",
+        auth,
+        listChanges(firestore, rules, {
+          deadlineMs: config.DEADLINE_MS,
+          tombstoneRetentionMs,
+          now,
+        }),
+      );
+      const document = "/v1/documents/:collection/:document";
+      app.get(document, auth, getDocument(firestore, rules, config.DEADLINE_MS));
+      app.patch(document, auth, patchDocument(writer));
+      app.delete(document, auth, deleteDocument(writer));
       app.post("/v1/users", auth, createUser(context.publisher));
     },
     start: () => {

@@ -12,6 +12,10 @@ export const syncEnvSchema = withDefaultPort(
       .default(16 * 1_048_576),
     /** How often the outbox sweeper looks for events a crash or outage left unpublished. */
     OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+    /** The access rules file (docs/access-rules.md); the one shipped beside the service by default. */
+    ACCESS_RULES_FILE: z.string().min(1).optional(),
+    /** How long a deleted document's tombstone is kept; a feed cursor older than this gets 410. */
+    TOMBSTONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
     /** An outbox entry older than this and not yet published is republished by the sweeper. */
     OUTBOX_SWEEP_AGE_MS: z.coerce.number().int().min(0).default(30_000),
   }),

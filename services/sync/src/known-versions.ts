@@ -4,6 +4,11 @@ import type { Timestamp } from "@google-cloud/firestore";
 export interface KnownState {
   version: number;
   updateTime?: Timestamp;
+  /** The document's creator, and its members under the members policy: what the rules check. */
+  createdBy?: string;
+  members?: readonly string[];
+  /** The document is a tombstone. */
+  deleted?: boolean;
 }
 
 /**

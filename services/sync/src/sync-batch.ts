@@ -1,10 +1,11 @@
 import { AppError, describeIssues, isRetryable, userOf } from "@syncstack/shared";
 import type { RequestHandler } from "express";
 import { z } from "zod";
+import { callerOf } from "./access-rules.ts";
 import { requestHash } from "./idempotency-record.ts";
 import { idempotencyKeyOf } from "./sync-document.ts";
-import { limits, parseChange } from "./validation.ts";
-import type { DocumentWriter } from "./write-document.ts";
+import { assertNoQuery, limits, parseBatchItem } from "./validation.ts";
+import type { DocumentWriter, WriteRequest } from "./write-document.ts";
 
 /** The outcome of one change of a batch. */
 export type BatchItemResult =
@@ -28,7 +29,8 @@ const bodySchema = z.strictObject(
 );
 
 /**
- * `POST /v1/sync:batch` `{changes: [...]}`: applies up to 500 changes, each on its own with
+ * `POST /v1/sync:batch` `{changes: [...]}`: applies up to 500 changes (merges, or deletes
+ * with `op: "delete"`), each on its own with
  * its own status; a temporary failure is marked retryable, a permanent one is not. Changes to
  * the same document are applied in the order given. With an `Idempotency-Key` each change is
  * applied once under `<key>#<index>`, recorded with its write as a single write's key is, so a
@@ -48,7 +50,7 @@ export function syncBatch(writer: DocumentWriter): RequestHandler {
         `changes has ${changes.length} items; at most ${limits.batchSize} are allowed`,
       );
     }
-    const { uid } = userOf(request);
+    assertNoQuery(request.query);
     const key = idempotencyKeyOf(request);
     const batchHash = key === undefined ? undefined : requestHash(request.body);
     const results: BatchItemResult[] = new Array(changes.length);
@@ -59,11 +61,16 @@ export function syncBatch(writer: DocumentWriter): RequestHandler {
       groups.set(key, [...(groups.get(key) ?? []), index]);
     });
 
+    const caller = callerOf(userOf(request));
     const apply = async (index: number) => {
       try {
-        const change = parseChange(changes[index]);
-        const result = await writer.write(change, {
-          uid,
+        const change = parseBatchItem(changes[index]);
+        const write: WriteRequest =
+          "op" in change
+            ? { kind: "delete", collection: change.collection, document: change.document }
+            : { kind: "merge", change };
+        const result = await writer.write(write, {
+          caller,
           expectedVersion: change.expected_version,
           // The item's hash covers the whole batch: another batch under the key is a 422.
           idempotency:

@@ -39,6 +39,17 @@ describe("POST /v1/sync", () => {
     assert.equal(doc.get("sync_source"), "ios");
     assert.ok((doc.get("updated_at") as Timestamp).toMillis() > 0, "updated_at is a Timestamp");
     assert.ok((doc.get("created_at") as Timestamp).toMillis() > 0, "created_at is a Timestamp");
+    assert.equal(doc.get("created_by"), "alice", "the creator is recorded outside data");
+    assert.deepEqual(
+      Object.keys(doc.get("readers") as object),
+      ["alice"],
+      "the creator's feed clock",
+    );
+    assert.equal(
+      (doc.get("readers.alice") as Timestamp).toMillis(),
+      (doc.get("updated_at") as Timestamp).toMillis(),
+      "each reader's feed clock is the commit time",
+    );
     const [event] = await eventsFor(events, "n1", 1);
     assert.deepEqual(
       { ...event, timestamp: undefined },
@@ -49,6 +60,7 @@ describe("POST /v1/sync", () => {
         version: 1,
         source: "ios",
         uid: "alice",
+        created_by: "alice",
         timestamp: undefined,
       },
     );

@@ -1,8 +1,9 @@
 import { AppError, userOf } from "@syncstack/shared";
-import type { Request, RequestHandler } from "express";
-import { requestHash } from "./idempotency-record.ts";
-import { parseChange } from "./validation.ts";
-import type { DocumentWriter } from "./write-document.ts";
+import type { Request, RequestHandler, Response } from "express";
+import { callerOf } from "./access-rules.ts";
+import { type ReplayedResult, requestHash } from "./idempotency-record.ts";
+import { assertNoQuery, parseChange } from "./validation.ts";
+import type { DocumentWriter, SyncResult } from "./write-document.ts";
 
 /** The expected version from `If-Match` (a number, optionally quoted) or the body. */
 export function expectedVersionOf(
@@ -40,20 +41,29 @@ export function idempotencyKeyOf(request: Request): string | undefined {
 /** `POST /v1/sync`: merge-writes one document and publishes its change event. */
 export function syncDocument(writer: DocumentWriter): RequestHandler {
   return async (request, response) => {
+    assertNoQuery(request.query);
     const change = parseChange(request.body);
     const key = idempotencyKeyOf(request);
-    const result = await writer.write(change, {
-      uid: userOf(request).uid,
-      expectedVersion: expectedVersionOf(request, change.expected_version),
-      idempotency: key ? { key, requestHash: requestHash(request.body) } : undefined,
-    });
-    if ("replayed" in result) {
-      // The same answer as the first, strong ETag included.
-      const { version } = result.body as { version?: unknown };
-      if (typeof version === "number") response.set("ETag", `"${version}"`);
-      response.status(result.status).set("Idempotent-Replayed", "true").json(result.body);
-      return;
-    }
-    response.set("ETag", `"${result.version}"`).json(result);
+    const result = await writer.write(
+      { kind: "merge", change },
+      {
+        caller: callerOf(userOf(request)),
+        expectedVersion: expectedVersionOf(request, change.expected_version),
+        idempotency: key ? { key, requestHash: requestHash(request.body) } : undefined,
+      },
+    );
+    sendWriteResult(response, result);
   };
+}
+
+/** Answers a write with its version as a strong ETag; a replay gives the first answer again. */
+export function sendWriteResult(response: Response, result: SyncResult | ReplayedResult): void {
+  if ("replayed" in result) {
+    // The same answer as the first, strong ETag included.
+    const { version } = result.body as { version?: unknown };
+    if (typeof version === "number") response.set("ETag", `"${version}"`);
+    response.status(result.status).set("Idempotent-Replayed", "true").json(result.body);
+    return;
+  }
+  response.set("ETag", `"${result.version}"`).json(result);
 }

@@ -103,6 +103,43 @@ export function parseChange(body: unknown): Change {
   return parsed.data as Change;
 }
 
+/** A document's address as a delete names it: a batch item `{op: "delete", collection, document}`. */
+export const deleteSchema = z.strictObject({
+  op: z.literal("delete"),
+  collection: firestoreId("collection"),
+  document: firestoreId("document"),
+  expected_version: z.number().int().min(0).optional(),
+});
+export type DeleteChange = z.output<typeof deleteSchema>;
+
+/**
+ * Parses one item of a batch: a change to merge (`op` absent or `"merge"`) or a delete
+ * (`op: "delete"`); 400 naming the fields, 403 for an owned collection.
+ */
+export function parseBatchItem(body: unknown): Change | DeleteChange {
+  const op = (body as { op?: unknown } | null)?.op;
+  if (op === undefined) return parseChange(body);
+  if (op === "merge") {
+    const { op: _, ...change } = body as Record<string, unknown>;
+    return parseChange(change);
+  }
+  if (op !== "delete") throw new AppError("invalid_argument", 'op must be "merge" or "delete"');
+  const parsed = deleteSchema.safeParse(body, { reportInput: true });
+  if (!parsed.success) throw new AppError("invalid_argument", describeIssues(parsed.error));
+  assertWritable(parsed.data.collection);
+  return parsed.data;
+}
+
+/** A route that takes no query parameters refuses any, naming them, instead of ignoring them. */
+export function assertNoQuery(query: Record<string, unknown>): void {
+  const names = Object.keys(query);
+  if (names.length === 0) return;
+  throw new AppError(
+    "invalid_argument",
+    `unknown query parameter${names.length > 1 ? "s" : ""}: ${names.join(", ")}`,
+  );
+}
+
 /** Latin letters' Cyrillic and Greek lookalikes, as used to spoof names. */
 const lookalikes: Record<string, string> = {
   а: "a",
