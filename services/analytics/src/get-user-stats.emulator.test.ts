@@ -117,6 +117,7 @@ describe("GET /v1/users/{uid}/stats", () => {
       ["/v1/users/a%2Fb/stats", /^the uid must not contain "\/"$/],
       ["/v1/users/__x__/stats", /^the uid must not match __\.\*__/],
       [`/v1/users/${"x".repeat(1_501)}/stats`, /^the uid must be at most 1500 bytes$/],
+      ["/v1/users/%E0%A4/stats", /^the path is not valid percent-encoded UTF-8$/],
     ];
     for (const [path, message] of cases) {
       const response = await analytics.get(path, { uid: "bo" });
