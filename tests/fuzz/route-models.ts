@@ -114,6 +114,19 @@ export function routeModels(limitBytes: number): RouteModels {
       valid: { from: "2024-01-01T00:00:00Z", to: "2024-02-01T00:00:00Z", limit: "10" },
       required: [],
     }),
+    "analytics GET /v1/users/:uid/stats": fc.oneof(
+      queryCases({ method: "GET", path: "/v1/users/me/stats", valid: {}, required: [] }),
+      fc.oneof(badId, hostileString).map(
+        (uid): HttpCase => ({
+          label: "odd uid",
+          method: "GET",
+          path: `/v1/users/${encodeURIComponent(uid.toWellFormed())}/stats`,
+          headers: {},
+          // A valid uid without a record is a 404 naming the user (a 200 if one has one).
+          expect: { outcome: "either", statuses: [200, 400, 404], names: naming("uid", "user") },
+        }),
+      ),
+    ),
   };
 }
 

@@ -9,6 +9,7 @@ import {
 import { ActivityFolder } from "./activity-folder.ts";
 import type { AnalyticsConfig } from "./config.ts";
 import { getStats } from "./get-stats.ts";
+import { getUserStats } from "./get-user-stats.ts";
 import { onRealtimeUpdate } from "./on-realtime-update.ts";
 import { onStatsTick } from "./on-stats-tick.ts";
 import { onUserCreated } from "./on-user-created.ts";
@@ -35,7 +36,9 @@ export function analyticsService(
       }),
     ],
     routes: (app) => {
-      app.get("/v1/stats", requireUser(verifyToken), getStats(firestore, config.DEADLINE_MS));
+      const auth = requireUser(verifyToken);
+      app.get("/v1/stats", auth, getStats(firestore, config.DEADLINE_MS));
+      app.get("/v1/users/:uid/stats", auth, getUserStats(firestore, config.DEADLINE_MS));
     },
     start: () => {
       // At start-up too: the instance may replace one that crashed with deltas unfolded.

@@ -10,6 +10,12 @@ export const userStatsCollection = "user_stats" satisfies CollectionName;
  */
 export const activityDeltasCollection = "_activity_deltas" satisfies CollectionName;
 
+/**
+ * Internal: one marker per (user, collection, document) the user collaborated on, created
+ * with the event that counted it, so that later events of the pair add nothing.
+ */
+export const collaborationsCollection = "_collaborations" satisfies CollectionName;
+
 /** `analytics/daily_stats`: the latest tick's figures (docs/contract.md). */
 export const dailyStatsPath = "analytics/daily_stats";
 

@@ -1,5 +1,12 @@
 import type { DocumentData, Firestore, Timestamp } from "@google-cloud/firestore";
-import { AppError, type Clock, describeIssues, systemClock, withDeadline } from "@syncstack/shared";
+import {
+  AppError,
+  type Clock,
+  describeIssues,
+  systemClock,
+  userOf,
+  withDeadline,
+} from "@syncstack/shared";
 import type { RequestHandler } from "express";
 import { z } from "zod";
 import { dailyStatsPath, historyCollection } from "./collections.ts";
@@ -18,7 +25,7 @@ const querySchema = z.strictObject({
 });
 
 /** A stats document as JSON: Firestore timestamps become ISO strings. */
-function toJson(data: DocumentData): Record<string, unknown> {
+export function toJson(data: DocumentData): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(data).map(([key, value]) => [
       key,
@@ -30,9 +37,9 @@ function toJson(data: DocumentData): Record<string, unknown> {
 }
 
 /**
- * `GET /v1/stats?from=&to=&limit=`: the latest tick's figures (null before the first tick)
- * and the history of ticks in the range, oldest first, to draw a trend. The range defaults
- * to the 30 days up to `now`.
+ * `GET /v1/stats?from=&to=&limit=`, for admins (token claim `admin: true`): the latest
+ * tick's figures (null before the first tick) and the history of ticks in the range, oldest
+ * first, to draw a trend. The range defaults to the 30 days up to `now`.
  */
 export function getStats(
   db: Firestore,
@@ -40,6 +47,12 @@ export function getStats(
   now: Clock = systemClock,
 ): RequestHandler {
   return async (request, response) => {
+    if (userOf(request).claims.admin !== true) {
+      throw new AppError(
+        "permission_denied",
+        "app-wide statistics are for admins: the token needs the claim admin: true",
+      );
+    }
     const parsed = querySchema.safeParse(request.query, { reportInput: true });
     if (!parsed.success) {
       throw new AppError("invalid_argument", describeIssues(parsed.error, "query parameter"));

@@ -23,6 +23,8 @@ const t0 = new Date(t2.getTime() - 12 * hour);
 let analytics: Analytics;
 let db: Firestore;
 
+/** A token with the admin claim, which app-wide statistics need. */
+const admin = { uid: "root", claims: { admin: true } };
 const tick = (at: Date, messageId?: string) =>
   analytics.push(statsTick, { tick_at: at.toISOString() }, messageId);
 const daily = async () => (await db.doc(dailyStatsPath).get()).data();
@@ -108,12 +110,25 @@ describe("stats-tick", () => {
       const uid = n < 20 ? `seed-${n * 13}` : `newcomer-${n}`;
       assert.equal(await crashed.push(realtimeUpdates, activity(uid, n)), 204);
     }
+    // And 8 collaborations, each event twice with another version: changes to seed-1's
+    // documents by other seeded users and by newcomers.
+    for (let n = 0; n < 16; n++) {
+      const pair = n % 8;
+      const uid = pair < 4 ? `seed-${pair + 2}` : `newcomer-${pair + 20}`;
+      const change = { op: "update" as const, version: 2 + (n >> 3), created_by: "seed-1" };
+      const event = activity(uid, 0, { ...change, document: `seed-1-doc-${pair}` });
+      assert.equal(await crashed.push(realtimeUpdates, event), 204);
+    }
     await crashed.close();
 
     const before = await bruteForce(at);
     const { readTime } = await db.doc(dailyStatsPath).get();
     const figures = await aggregateStats(db, at, readTime, 10_000);
-    assert.deepEqual(figures, { ...before, total_documents: before.total_documents + 30 });
+    assert.deepEqual(figures, {
+      ...before,
+      total_documents: before.total_documents + 30,
+      total_collaborations: before.total_collaborations + 8,
+    });
 
     await analytics.context.publisher.publish(statsTick, { tick_at: at.toISOString() });
     const stats = await waitFor("daily_stats", daily);
@@ -159,12 +174,20 @@ describe("stats-tick", () => {
 });
 
 describe("GET /v1/stats", () => {
-  test("needs a Firebase ID token", async () => {
+  test("needs a Firebase ID token with the admin claim", async () => {
     assert.equal((await analytics.get("/v1/stats")).status, 401);
+    for (const claims of [{}, { admin: "true" }, { admin: false }]) {
+      const response = await analytics.get("/v1/stats?limit=5", { uid: "viewer", claims });
+      assert.equal(response.status, 403, JSON.stringify(claims));
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, "permission_denied");
+      assert.match(error.message, /app-wide statistics are for admins/);
+    }
+    assert.equal((await analytics.get("/v1/stats?limit=5", admin)).status, 200);
   });
 
   test("returns null and no history before the first tick", async () => {
-    const response = await analytics.get("/v1/stats", { uid: "viewer" });
+    const response = await analytics.get("/v1/stats", admin);
     assert.equal(response.status, 200);
     const body = (await response.json()) as { latest: unknown; history: unknown[] };
     assert.equal(body.latest, null);
@@ -174,7 +197,7 @@ describe("GET /v1/stats", () => {
   test("returns the latest figures and the ticks of a range, oldest first", async () => {
     await seedUsers(3, t2);
     for (const at of [t0, t1, t2]) assert.equal(await tick(at), 204);
-    const all = (await (await analytics.get("/v1/stats", { uid: "viewer" })).json()) as {
+    const all = (await (await analytics.get("/v1/stats", admin)).json()) as {
       latest: Record<string, unknown>;
       history: { tick: string; timestamp: string; total_users: number }[];
     };
@@ -192,7 +215,7 @@ describe("GET /v1/stats", () => {
       [t0, t1, t2].map((at) => at.toISOString()),
     );
     const range = `from=${t1.toISOString()}&to=${t2.toISOString()}&limit=1`;
-    const page = (await (await analytics.get(`/v1/stats?${range}`, { uid: "viewer" })).json()) as {
+    const page = (await (await analytics.get(`/v1/stats?${range}`, admin)).json()) as {
       history: { tick: string }[];
       has_more: boolean;
     };
@@ -212,7 +235,7 @@ describe("GET /v1/stats", () => {
       ["limit=5&period=6h", /^unknown query parameter: period$/],
     ];
     for (const [query, message] of cases) {
-      const response = await analytics.get(`/v1/stats?${query}`, { uid: "viewer" });
+      const response = await analytics.get(`/v1/stats?${query}`, admin);
       assert.equal(response.status, 400, query);
       const { error } = (await response.json()) as { error: { message: string } };
       assert.match(error.message, message);

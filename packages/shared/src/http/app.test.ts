@@ -31,6 +31,9 @@ describe("createApp", () => {
       routes.get("/conflict", () => {
         throw new AppError("conflict", "version 3 is newer", { details: { current_version: 3 } });
       });
+      routes.get("/items/:id", (request, response) => {
+        response.json({ id: request.params.id });
+      });
       routes.get("/boom", () => {
         throw new Error("password=hunter2 at db.internal:5432");
       });
@@ -91,6 +94,20 @@ describe("createApp", () => {
     const logged = logs.find((entry) => entry.message === "request failed");
     assert.match(String(logged?.error), /hunter2/, "the cause is kept in the logs");
     assert.equal(logged?.severity, "ERROR");
+  });
+
+  test("refuses a path parameter that is not valid percent-encoding with a 400", async () => {
+    assert.deepEqual(await (await fetch(`${server.url}/items/a%20b`)).json(), { id: "a b" });
+    for (const id of ["%E0%A4", "%ZZ", "%"]) {
+      const response = await fetch(`${server.url}/items/${id}`);
+      assert.equal(response.status, 400, id);
+      assert.deepEqual(await response.json(), {
+        error: {
+          code: "invalid_argument",
+          message: "the path is not valid percent-encoded UTF-8",
+        },
+      });
+    }
   });
 
   test("answers unknown routes with a JSON 404 and logs requests as Cloud Logging lines", async () => {

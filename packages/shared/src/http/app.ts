@@ -174,6 +174,12 @@ function toAppError(error: unknown): AppError {
   if (type === "encoding.invalid") {
     return new AppError("invalid_argument", "request body is not valid UTF-8", { cause: error });
   }
+  // Express decodes path parameters and throws URIError for a bad percent-encoding.
+  if (error instanceof URIError) {
+    return new AppError("invalid_argument", "the path is not valid percent-encoded UTF-8", {
+      cause: error,
+    });
+  }
   if (type === "encoding.unsupported" || type === "charset.unsupported") {
     return new AppError("unsupported_media_type", "request body encoding is not supported", {
       cause: error,

@@ -78,6 +78,12 @@ export const collections = [
     drains: true,
   },
   {
+    name: "_collaborations",
+    owners: ["analytics"],
+    internal: true,
+    description: "One marker per (user, document) a user collaborated on, so that each counts once",
+  },
+  {
     name: "_locks",
     owners: ["backup"],
     internal: true,
