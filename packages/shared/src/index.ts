@@ -44,6 +44,7 @@ export { pushRoutes } from "./pubsub/push.ts";
 export {
   type CollectionName,
   type CollectionSpec,
+  type CompositeIndexSpec,
   collectionNamed,
   collectionNames,
   collections,
