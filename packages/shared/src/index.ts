@@ -1,4 +1,5 @@
 export {
+  type AuthUser,
   googleTokenVerifier,
   requireUser,
   type TokenVerifier,
