@@ -207,7 +207,7 @@ describe("GET /v1/files", () => {
       ["limit=1&limit=2", /limit/],
       ["page_token=nope", /page_token is not a token this listing returned/],
       [`page_token=${Buffer.from('{"s":1}').toString("base64url")}`, /page_token/],
-      [`page_token=${bobs.next_page_token}`, /page_token is not a token this listing returned/],
+      [`page_token=${bobs.next_page_token}`, /page_token continues the listing of another owner/],
       ["sort=name", /unknown query parameter: sort/],
       ["cursor=1&x=2", /unknown query parameters: cursor, x/],
     ];

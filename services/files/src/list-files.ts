@@ -32,10 +32,13 @@ function decodePageToken(text: string, owner: string): { created: Timestamp; id:
     throw badToken();
   }
   const { s, n, id, o } = token ?? {};
-  if (!Number.isInteger(s) || !Number.isInteger(n) || typeof id !== "string" || o !== owner) {
+  if (!Number.isInteger(s) || !Number.isInteger(n) || typeof id !== "string" || !o) {
     throw badToken();
   }
   if (!/^[0-9a-f]{40}$/.test(id)) throw badToken();
+  if (o !== owner) {
+    throw new AppError("invalid_argument", "page_token continues the listing of another owner");
+  }
   try {
     // Throws for seconds or nanoseconds out of Timestamp's range.
     return { created: new Timestamp(s as number, n as number), id };

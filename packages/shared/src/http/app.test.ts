@@ -31,6 +31,9 @@ describe("createApp", () => {
       routes.get("/conflict", () => {
         throw new AppError("conflict", "version 3 is newer", { details: { current_version: 3 } });
       });
+      routes.get("/things/:id", (request, response) => {
+        response.json({ id: request.params.id });
+      });
       routes.get("/boom", () => {
         throw new Error("password=hunter2 at db.internal:5432");
       });
@@ -91,6 +94,17 @@ describe("createApp", () => {
     const logged = logs.find((entry) => entry.message === "request failed");
     assert.match(String(logged?.error), /hunter2/, "the cause is kept in the logs");
     assert.equal(logged?.severity, "ERROR");
+  });
+
+  test("a path parameter that is not valid percent-encoding is a 400, not an internal error", async () => {
+    assert.deepEqual(await (await fetch(`${server.url}/things/a%2Fb`)).json(), { id: "a/b" });
+    for (const path of ["/things/%zz", "/things/%E0%A4%A", "/things/%ff"]) {
+      const response = await fetch(`${server.url}${path}`);
+      assert.equal(response.status, 400, path);
+      assert.deepEqual(await response.json(), {
+        error: { code: "invalid_argument", message: "the path is not valid percent-encoding" },
+      });
+    }
   });
 
   test("answers unknown routes with a JSON 404 and logs requests as Cloud Logging lines", async () => {

@@ -174,6 +174,12 @@ function toAppError(error: unknown): AppError {
   if (type === "encoding.invalid") {
     return new AppError("invalid_argument", "request body is not valid UTF-8", { cause: error });
   }
+  // The router decodes path parameters before any handler runs (marking a bad escape 400).
+  if (error instanceof URIError && (error as { status?: number }).status === 400) {
+    return new AppError("invalid_argument", "the path is not valid percent-encoding", {
+      cause: error,
+    });
+  }
   if (type === "encoding.unsupported" || type === "charset.unsupported") {
     return new AppError("unsupported_media_type", "request body encoding is not supported", {
       cause: error,
