@@ -55,6 +55,8 @@ export async function finalizeFile(
       generation: object.generation,
       processed: true,
       deleted: false,
+      // A generation recorded after the one before it was deleted is not deleted.
+      deleted_at: null,
       thumbnail_generated: false,
       thumbnails: [],
       processing_note: null,
