@@ -1,9 +1,22 @@
 import type { DocumentSnapshot, Firestore } from "@google-cloud/firestore";
-import { AppError, type AuthUser, withDeadline } from "@syncstack/shared";
+import { AppError, type AuthUser, describeIssues, withDeadline } from "@syncstack/shared";
+import { z } from "zod";
 import { filesCollection } from "./file-records.ts";
 
-/** A `files` id as the service makes them (file-id.ts); anything else names no record. */
-const fileIdPattern = /^[0-9a-f]{40}$/;
+/** True for a `files` id as the service makes them (file-id.ts); anything else names no record. */
+export function isFileId(id: string): boolean {
+  return /^[0-9a-f]{40}$/.test(id);
+}
+
+const noParameters = z.strictObject({});
+
+/** The routes of one file take no query parameters: any is a 400 naming it. */
+export function assertNoQuery(query: unknown): void {
+  const parsed = noParameters.safeParse(query);
+  if (!parsed.success) {
+    throw new AppError("invalid_argument", describeIssues(parsed.error, "query parameter"));
+  }
+}
 
 /** True when the caller's token has the admin claim: an admin reads every record. */
 export function isAdmin(user: AuthUser): boolean {
@@ -25,7 +38,7 @@ export async function readableFile(
   user: AuthUser,
   deadlineMs: number,
 ): Promise<DocumentSnapshot> {
-  if (!fileIdPattern.test(id)) throw fileNotFound(id);
+  if (!isFileId(id)) throw fileNotFound(id);
   const snapshot = await withDeadline("firestore.files.get", deadlineMs, () =>
     db.collection(filesCollection).doc(id).get(),
   );

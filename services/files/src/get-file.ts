@@ -1,20 +1,8 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { AppError, describeIssues, userOf } from "@syncstack/shared";
+import { userOf } from "@syncstack/shared";
 import type { RequestHandler } from "express";
-import { z } from "zod";
-import { noneMatch, readableFile } from "./file-access.ts";
+import { assertNoQuery, noneMatch, readableFile } from "./file-access.ts";
 import { fileJson } from "./file-json.ts";
-
-/** The routes of one file take no query parameters. */
-export const noQuery = z.strictObject({});
-
-/** Refuses any query parameter, naming it. */
-export function assertNoQuery(query: unknown): void {
-  const parsed = noQuery.safeParse(query);
-  if (!parsed.success) {
-    throw new AppError("invalid_argument", describeIssues(parsed.error, "query parameter"));
-  }
-}
 
 /**
  * `GET /v1/files/{id}`: one record, for its owner or an admin (anyone else gets the 404 of a

@@ -3,8 +3,7 @@ import type { Firestore } from "@google-cloud/firestore";
 import type { Storage } from "@google-cloud/storage";
 import { AppError, userOf, withDeadline } from "@syncstack/shared";
 import type { RequestHandler } from "express";
-import { noneMatch, readableFile } from "./file-access.ts";
-import { assertNoQuery } from "./get-file.ts";
+import { assertNoQuery, noneMatch, readableFile } from "./file-access.ts";
 import { storageError } from "./storage-error.ts";
 
 const thumbnailNotFound = (id: string, size: string) =>

@@ -2,7 +2,7 @@ import { FieldPath, type Firestore, Timestamp } from "@google-cloud/firestore";
 import { AppError, describeIssues, userOf, withDeadline } from "@syncstack/shared";
 import type { RequestHandler } from "express";
 import { z } from "zod";
-import { isAdmin } from "./file-access.ts";
+import { isAdmin, isFileId } from "./file-access.ts";
 import { fileJson } from "./file-json.ts";
 import { filesCollection } from "./file-records.ts";
 
@@ -35,7 +35,7 @@ function decodePageToken(text: string, owner: string): { created: Timestamp; id:
   if (!Number.isInteger(s) || !Number.isInteger(n) || typeof id !== "string" || !o) {
     throw badToken();
   }
-  if (!/^[0-9a-f]{40}$/.test(id)) throw badToken();
+  if (!isFileId(id)) throw badToken();
   if (o !== owner) {
     throw new AppError("invalid_argument", "page_token continues the listing of another owner");
   }
