@@ -25,6 +25,79 @@ const badIdempotencyKey = fc
 
 const change = { collection: "notes", document: "n1", data: { title: "hi" }, source: "ios" };
 
+/** A page token of the fuzzer's own listing, well-formed (the files it names do not exist). */
+const filesPageToken = Buffer.from(
+  JSON.stringify({ s: 1_700_000_000, n: 0, id: "0".repeat(40), o: fuzzUid }),
+).toString("base64url");
+
+/** Ids of files: odd, hostile, or well-formed but missing (the fuzzer uploads nothing). */
+const fileIds = fc
+  .oneof(
+    badId,
+    hostileString,
+    fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 40, maxLength: 40 }),
+  )
+  .map((id) => encodeURIComponent(id.toWellFormed()))
+  // An empty id is the listing's path.
+  .filter((id) => id.length > 0);
+
+/** Query parameters none of a file's routes take: a 400 naming them. */
+const unknownParameters = fc
+  .dictionary(fc.string({ minLength: 1, maxLength: 10 }), fc.string({ maxLength: 10 }), {
+    minKeys: 1,
+    maxKeys: 3,
+  })
+  .map((extra) =>
+    Object.entries(extra)
+      .map(
+        ([k, v]) =>
+          `${encodeURIComponent(k.toWellFormed())}=${encodeURIComponent(v.toWellFormed())}`,
+      )
+      .join("&"),
+  );
+
+/** Requests for one file's resource at `path(id)`: missing or odd ids are the 404 of a missing file. */
+function fileCases(route: string, path: (id: string) => string): fc.Arbitrary<HttpCase> {
+  return fc.oneof(
+    fileIds.map(
+      (id): HttpCase => ({
+        label: `odd or missing file id (${route})`,
+        method: "GET",
+        path: path(id),
+        headers: {},
+        expect: { outcome: "refused", statuses: [404], names: naming("file") },
+      }),
+    ),
+    fc.tuple(fileIds, unknownParameters).map(
+      ([id, query]): HttpCase => ({
+        label: `query parameters (${route})`,
+        method: "GET",
+        path: `${path(id)}?${query}`,
+        headers: {},
+        expect: { outcome: "refused", statuses: [400], names: naming("query parameter") },
+      }),
+    ),
+    fc.constantFrom("%zz", "%E0%A4%A", "%ff", "a%", "%C0%AF").map(
+      (id): HttpCase => ({
+        label: `bad percent-encoding in the path (${route})`,
+        method: "GET",
+        path: path(id),
+        headers: {},
+        expect: { outcome: "refused", statuses: [400], names: naming("percent-encoding") },
+      }),
+    ),
+    fc.tuple(fileIds, badIfMatch).map(
+      ([id, tag]): HttpCase => ({
+        label: `If-None-Match on a missing file (${route})`,
+        method: "GET",
+        path: path(id),
+        headers: { "if-none-match": tag },
+        expect: { outcome: "refused", statuses: [404], names: naming("file") },
+      }),
+    ),
+  );
+}
+
 /** The routes of every service with a model of their valid requests. */
 export function routeModels(limitBytes: number): RouteModels {
   return {
@@ -108,6 +181,25 @@ export function routeModels(limitBytes: number): RouteModels {
     "sync GET /v1/documents/:collection/:document": documentCases("GET"),
     "sync PATCH /v1/documents/:collection/:document": documentCases("PATCH"),
     "sync DELETE /v1/documents/:collection/:document": documentCases("DELETE"),
+    "files GET /v1/files": queryCases({
+      method: "GET",
+      path: "/v1/files",
+      valid: { limit: "10", owner: fuzzUid, page_token: filesPageToken },
+      required: [],
+    }),
+    "files GET /v1/files/:id": fileCases("record", (id) => `/v1/files/${id}`),
+    "files GET /v1/files/:id/thumbnails/:size": fc.oneof(
+      fileCases("thumbnail", (id) => `/v1/files/${id}/thumbnails/200`),
+      fc.oneof(hostileString, fc.constantFrom("0", "-1", "200.0", "1e3", "abc")).map(
+        (size): HttpCase => ({
+          label: "odd thumbnail size of a missing file",
+          method: "GET",
+          path: `/v1/files/${"0".repeat(40)}/thumbnails/${encodeURIComponent(size.toWellFormed()) || "x"}`,
+          headers: {},
+          expect: { outcome: "refused", statuses: [404], names: naming("file") },
+        }),
+      ),
+    ),
     "analytics GET /v1/stats": queryCases({
       method: "GET",
       path: "/v1/stats",

@@ -40,7 +40,11 @@ function builders(
       envSchema: syncEnvSchema,
       define: (context) => syncService(context, verifier(context.config)),
     }),
-    files: builder({ name: "files", envSchema: filesEnvSchema, define: filesService }),
+    files: builder({
+      name: "files",
+      envSchema: filesEnvSchema,
+      define: (context) => filesService(context, verifier(context.config)),
+    }),
     backup: builder({
       name: "backup",
       envSchema: backupEnvSchema,

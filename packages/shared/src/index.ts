@@ -1,4 +1,5 @@
 export {
+  type AuthUser,
   googleTokenVerifier,
   requireUser,
   type TokenVerifier,
@@ -44,6 +45,7 @@ export { pushRoutes } from "./pubsub/push.ts";
 export {
   type CollectionName,
   type CollectionSpec,
+  type CompositeIndexSpec,
   collectionNamed,
   collectionNames,
   collections,

@@ -95,14 +95,16 @@ export function isNewer(current: RecordState, generation: string): boolean {
 }
 
 /**
- * Publishes the `realtime-updates` event of a record's version. A redelivered message sends
- * it again (it may not have gone out before the crash that caused the redelivery); consumers
- * deduplicate events by (collection, document, version).
+ * Publishes the `realtime-updates` event of a record's version, with the file's owner as
+ * `created_by` when it has one. A redelivered message sends it again (it may not have gone
+ * out before the crash that caused the redelivery); consumers deduplicate events by
+ * (collection, document, version).
  */
 export async function publishRecordEvent(
   publisher: Publisher,
   id: string,
   event: { version: number; op: "create" | "update" | "delete"; committedAt: Timestamp },
+  owner: string | null,
 ): Promise<void> {
   await publisher.publish(realtimeUpdates, {
     collection: filesCollection,
@@ -111,5 +113,6 @@ export async function publishRecordEvent(
     version: event.version,
     source: "files",
     timestamp: event.committedAt.toDate().toISOString(),
+    ...(owner === null ? {} : { created_by: owner }),
   });
 }

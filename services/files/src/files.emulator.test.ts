@@ -176,6 +176,7 @@ describe("file-uploaded", () => {
     );
     assert.equal(second.get("width"), 640);
     assert.equal(second.get("deleted"), false);
+    assert.equal(second.get("deleted_at"), null, "whatever order the old delete came in");
     // Overwriting also sends OBJECT_DELETE for the first generation, in any order.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const settled = (await recordOf(name)).get("version");

@@ -7,6 +7,7 @@ import type { FilesConfig } from "./config.ts";
 import { detectContentType, imageTypes } from "./detect-content-type.ts";
 import { downloadObject } from "./download-object.ts";
 import { publicUrl } from "./file-id.ts";
+import { ownerOf } from "./file-owner.ts";
 import { isNewer, publishRecordEvent, type RecordState, writeRecord } from "./file-records.ts";
 import { storageError } from "./storage-error.ts";
 import { removeThumbnails, storeThumbnails } from "./thumbnail-storage.ts";
@@ -41,6 +42,7 @@ export async function finalizeFile(
     const record: Record<string, unknown> = {
       name: object.name,
       bucket: object.bucket,
+      owner: ownerOf(object.name),
       content_type: contentType,
       declared_content_type: object.contentType ?? null,
       size,
@@ -53,6 +55,8 @@ export async function finalizeFile(
       generation: object.generation,
       processed: true,
       deleted: false,
+      // A generation recorded after the one before it was deleted is not deleted.
+      deleted_at: null,
       thumbnail_generated: false,
       thumbnails: [],
       processing_note: null,
@@ -88,7 +92,7 @@ async function writeFileRecord(
     previous,
   );
   if (!written) return;
-  await publishRecordEvent(context.publisher, id, written);
+  await publishRecordEvent(context.publisher, id, written, ownerOf(object.name));
   // The replaced generation's thumbnails (its OBJECT_DELETE leaves the newer record alone).
   await removeThumbnails(context, previous.thumbnails);
 }

@@ -1,6 +1,7 @@
 import { Timestamp } from "@google-cloud/firestore";
 import type { ServiceContext, StorageObject } from "@syncstack/shared";
 import type { FilesConfig } from "./config.ts";
+import { ownerOf } from "./file-owner.ts";
 import { publishRecordEvent, readRecord, writeRecord } from "./file-records.ts";
 import { removeThumbnails } from "./thumbnail-storage.ts";
 
@@ -14,6 +15,7 @@ export async function markFileDeleted(
   object: StorageObject,
 ): Promise<void> {
   const { config } = context;
+  const owner = ownerOf(object.name);
   const current = await readRecord(context.firestore, id, config.DEADLINE_MS);
   // A delete of an older generation is what overwriting sends; the newer record stays.
   if (current.generation !== object.generation) return;
@@ -34,14 +36,19 @@ export async function markFileDeleted(
       (latest) => latest.generation === object.generation && !latest.deleted,
       current,
     );
-    if (written) await publishRecordEvent(context.publisher, id, written);
+    if (written) await publishRecordEvent(context.publisher, id, written, owner);
     return;
   }
   if (current.version > 0 && current.updateTime) {
-    await publishRecordEvent(context.publisher, id, {
-      version: current.version,
-      op: current.lastOp,
-      committedAt: current.updateTime,
-    });
+    await publishRecordEvent(
+      context.publisher,
+      id,
+      {
+        version: current.version,
+        op: current.lastOp,
+        committedAt: current.updateTime,
+      },
+      owner,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { consumer, fileUploaded, type ServiceContext, withDeadline } from "@syncstack/shared";
 import type { FilesConfig } from "./config.ts";
 import { fileId } from "./file-id.ts";
+import { ownerOf } from "./file-owner.ts";
 import { isNewer, publishRecordEvent, readRecord } from "./file-records.ts";
 import { finalizeFile } from "./finalize-file.ts";
 import { markFileDeleted } from "./mark-file-deleted.ts";
@@ -19,11 +20,12 @@ export function onFileUploaded(context: ServiceContext<FilesConfig>) {
     if (current.generation === object.generation) {
       // Processed before: nothing is written; the event is sent again in case it never went out.
       if (current.version > 0 && current.updateTime) {
-        await publishRecordEvent(context.publisher, id, {
-          version: current.version,
-          op: current.lastOp,
-          committedAt: current.updateTime,
-        });
+        await publishRecordEvent(
+          context.publisher,
+          id,
+          { version: current.version, op: current.lastOp, committedAt: current.updateTime },
+          ownerOf(object.name),
+        );
       }
       return;
     }

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { processedMessagesCollection } from "../idempotency.ts";
-import { collectionNamed, collections, fieldPolicies } from "./collections.ts";
+import {
+  type CollectionSpec,
+  collectionNamed,
+  collections,
+  compositeIndexes,
+  fieldPolicies,
+} from "./collections.ts";
 
 describe("collections registry", () => {
   test("internal collections, and only they, start with an underscore", () => {
@@ -21,6 +27,32 @@ describe("collections registry", () => {
       },
       { id: "outbox_events", collection: "_outbox", field: "events", ttl: false },
     ]);
+  });
+
+  test("derives the composite indexes, each ending with the document id", () => {
+    assert.deepEqual(compositeIndexes(), [
+      {
+        id: "files_owner_deleted_created",
+        collection: "files",
+        fields: [
+          { field: "owner", order: "ASCENDING" },
+          { field: "deleted", order: "ASCENDING" },
+          { field: "created", order: "DESCENDING" },
+          { field: "__name__", order: "DESCENDING" },
+        ],
+      },
+    ]);
+  });
+
+  test("a composite index of one field is refused, naming the collection", () => {
+    const lone: CollectionSpec = {
+      name: "_lone",
+      owners: [],
+      internal: true,
+      description: "a collection this test adds",
+      indexes: [{ fields: [["a", "ASCENDING"]] }],
+    };
+    assert.throws(() => compositeIndexes([lone]), /composite index of _lone needs at least two/);
   });
 
   test("an unknown name is an error that lists the known ones", () => {

@@ -14,6 +14,19 @@ export interface CollectionSpec {
   unindexedFields?: readonly string[];
   /** A queue: it empties once the system is idle (its entries are handed on, then deleted). */
   drains?: boolean;
+  /** Composite indexes the services' queries need (deployment creates them). */
+  indexes?: readonly CompositeIndexSpec[];
+}
+
+/** The order of a field in a composite index. */
+export type IndexOrder = "ASCENDING" | "DESCENDING";
+
+/**
+ * A composite index as its fields in order, e.g. `[["owner", "ASCENDING"], ["created",
+ * "DESCENDING"]]`; documents with equal fields follow in id order, the last field's direction.
+ */
+export interface CompositeIndexSpec {
+  fields: readonly (readonly [field: string, order: IndexOrder])[];
 }
 
 /**
@@ -28,7 +41,22 @@ export const collections = [
     internal: false,
     description: "One user's counters",
   },
-  { name: "files", owners: ["files"], internal: false, description: "Uploaded files' records" },
+  {
+    name: "files",
+    owners: ["files"],
+    internal: false,
+    description: "Uploaded files' records",
+    // A user's own files, newest first (GET /v1/files).
+    indexes: [
+      {
+        fields: [
+          ["owner", "ASCENDING"],
+          ["deleted", "ASCENDING"],
+          ["created", "DESCENDING"],
+        ],
+      },
+    ],
+  },
   { name: "backups", owners: ["backup"], internal: false, description: "Backup runs' records" },
   {
     name: "config",
@@ -156,4 +184,39 @@ export function fieldPolicies(registry: readonly CollectionSpec[] = collections)
       })),
     ];
   });
+}
+
+/** One composite index of a registry's collection, with the document id as its last field. */
+export interface CompositeIndex {
+  /** A stable id, e.g. `files_owner_deleted_created`. */
+  id: string;
+  collection: string;
+  fields: { field: string; order: IndexOrder }[];
+}
+
+/**
+ * The composite indexes a registry declares. Each ends with the document id (`__name__`) in
+ * the last field's direction, as Firestore adds it, so queries that break ties by id use it.
+ */
+export function compositeIndexes(
+  registry: readonly CollectionSpec[] = collections,
+): CompositeIndex[] {
+  return registry.flatMap((collection) =>
+    (collection.indexes ?? []).map((index) => {
+      const fields = index.fields.map(([field, order]) => ({ field, order }));
+      const last = fields.at(-1);
+      if (fields.length < 2 || !last) {
+        throw new Error(`a composite index of ${collection.name} needs at least two fields`);
+      }
+      const stem = collection.name.replace(/^_+/, "");
+      return {
+        id: [stem, ...fields.map((f) => f.field.replace(/[^A-Za-z0-9_]/g, "_"))].join("_"),
+        collection: collection.name,
+        fields:
+          last.field === "__name__"
+            ? fields
+            : [...fields, { field: "__name__", order: last.order }],
+      };
+    }),
+  );
 }

@@ -1,5 +1,10 @@
 import type { CollectionSpec } from "@syncstack/shared";
-import { type BucketRole, bucketSpecs, fieldPolicies } from "@syncstack/shared/provision";
+import {
+  type BucketRole,
+  bucketSpecs,
+  compositeIndexes,
+  fieldPolicies,
+} from "@syncstack/shared/provision";
 import type { TerraformJson } from "./terraform.ts";
 
 /** The APIs the system uses, enabled first. */
@@ -24,7 +29,7 @@ const bucketVariable = (role: BucketRole) => `${role}_bucket`;
  * with the field policies of the collections registry: records with a TTL field are deleted
  * by a TTL policy on it (and the field is not indexed), and fields nothing queries (the
  * outbox's events, one long string per entry) are not indexed: each indexed field costs
- * every write.
+ * every write. The composite indexes the registry declares serve the services' queries.
  */
 export function renderProject(registry?: readonly CollectionSpec[]): TerraformJson {
   return {
@@ -113,6 +118,18 @@ export function renderProject(registry?: readonly CollectionSpec[]): TerraformJs
             // An empty index configuration: the field gets no single-field indexes.
             index_config: {},
             ...(policy.ttl ? { ttl_config: {} } : {}),
+            depends_on: ["google_firestore_database.default", "google_project_service.firestore"],
+          },
+        ]),
+      ),
+      google_firestore_index: Object.fromEntries(
+        compositeIndexes(registry).map((index) => [
+          index.id,
+          {
+            database: "(default)",
+            collection: index.collection,
+            query_scope: "COLLECTION",
+            fields: index.fields.map(({ field, order }) => ({ field_path: field, order })),
             depends_on: ["google_firestore_database.default", "google_project_service.firestore"],
           },
         ]),

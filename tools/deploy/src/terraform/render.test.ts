@@ -110,6 +110,56 @@ test("a collection added to the collections registry gets its TTL and index poli
   assert.ok(fields.idempotency_ttl, "the registry's own policies stay");
 });
 
+test("the files listing's query has its composite index (owner, deleted, created desc, id desc)", () => {
+  const indexes = Object.values(resources.google_firestore_index ?? {}) as {
+    collection: string;
+    query_scope: string;
+    fields: { field_path: string; order: string }[];
+  }[];
+  const files = indexes.filter((index) => index.collection === "files");
+  assert.deepEqual(files, [
+    {
+      ...files[0],
+      query_scope: "COLLECTION",
+      fields: [
+        { field_path: "owner", order: "ASCENDING" },
+        { field_path: "deleted", order: "ASCENDING" },
+        { field_path: "created", order: "DESCENDING" },
+        { field_path: "__name__", order: "DESCENDING" },
+      ],
+    },
+  ]);
+});
+
+test("a composite index added to the collections registry is rendered", () => {
+  const added: CollectionSpec = {
+    name: "_new_records",
+    owners: ["files"],
+    internal: true,
+    description: "a collection this test adds",
+    indexes: [
+      {
+        fields: [
+          ["kind", "ASCENDING"],
+          ["at", "ASCENDING"],
+          ["__name__", "DESCENDING"],
+        ],
+      },
+    ],
+  };
+  const indexes = renderProject([...collections, added]).resource?.google_firestore_index as Record<
+    string,
+    { collection: string; fields: { field_path: string; order: string }[] }
+  >;
+  assert.equal(indexes.new_records_kind_at___name__?.collection, "_new_records");
+  assert.deepEqual(indexes.new_records_kind_at___name__?.fields, [
+    { field_path: "kind", order: "ASCENDING" },
+    { field_path: "at", order: "ASCENDING" },
+    { field_path: "__name__", order: "DESCENDING" },
+  ]);
+  assert.ok(indexes.files_owner_deleted_created, "the registry's own indexes stay");
+});
+
 test("every reference names a declared resource, data source, variable or local", () => {
   for (const [, kind, first, second] of text.matchAll(
     /\b(var|local|data|google_[a-z0-9_]+)\.([a-z0-9_]+)(?:\.([a-z0-9_]+))?/g,
