@@ -5,6 +5,7 @@ import {
   startServiceUnderTest,
   waitFor,
 } from "@syncstack/shared/testing";
+import type { AccessRules } from "../access-rules.ts";
 import { syncService } from "../app.ts";
 import { syncEnvSchema } from "../config.ts";
 
@@ -15,16 +16,23 @@ type SyncDefinition = ReturnType<typeof syncService>;
  * to it, `realtime-updates` collected, requests as alice, every outbox entry the sweeper's at
  * once (the tests sweep by hand), and the outbox drained on close.
  */
-export function startSync(options: ServiceUnderTestOptions<SyncDefinition> = {}) {
+export function startSync(
+  options: ServiceUnderTestOptions<SyncDefinition> & { rules?: AccessRules } = {},
+) {
+  const { rules, ...rest } = options;
   return startServiceUnderTest(
-    { name: "sync", envSchema: syncEnvSchema, define: (context) => syncService(context) },
+    {
+      name: "sync",
+      envSchema: syncEnvSchema,
+      define: (context) => syncService(context, undefined, undefined, rules),
+    },
     {
       topics: [realtimeUpdates, userCreated],
       collect: [realtimeUpdates],
       user: "alice",
       beforeClose: (definition) => definition.outbox.drain(),
-      ...options,
-      env: { OUTBOX_SWEEP_AGE_MS: "0", BODY_LIMIT_BYTES: String(2 * 1_048_576), ...options.env },
+      ...rest,
+      env: { OUTBOX_SWEEP_AGE_MS: "0", BODY_LIMIT_BYTES: String(2 * 1_048_576), ...rest.env },
     },
   );
 }
