@@ -1,4 +1,22 @@
 export {
+  AccessRules,
+  type Action,
+  type Caller,
+  callerOf,
+  type Decision,
+  decide,
+  feedScope,
+  loadAccessRules,
+  mayCreate,
+  membersIn,
+  notFound,
+  type Ownership,
+  type Policy,
+  parseAccessRules,
+  readersOf,
+  refusal,
+} from "./access-rules.ts";
+export {
   type AuthUser,
   googleTokenVerifier,
   requireUser,

@@ -1,5 +1,7 @@
 import {
+  type AccessRules,
   type Clock,
+  loadAccessRules,
   requireUser,
   type ServiceContext,
   type ServiceDefinition,
@@ -8,7 +10,6 @@ import {
   type TokenVerifier,
   tokenVerifierFor,
 } from "@syncstack/shared";
-import { type AccessRules, loadAccessRules } from "./access-rules.ts";
 import { listChanges } from "./changes.ts";
 import type { SyncConfig } from "./config.ts";
 import { createUser } from "./create-user.ts";
@@ -16,6 +17,7 @@ import { deleteDocument, getDocument, patchDocument } from "./documents.ts";
 import { onUserCreated } from "./on-user-created.ts";
 import { Outbox } from "./outbox.ts";
 import { OutboxSweeper } from "./outbox-sweeper.ts";
+import { defaultAccessRulesFile } from "./rules-file.ts";
 import { syncBatch } from "./sync-batch.ts";
 import { syncDocument } from "./sync-document.ts";
 import { DocumentWriter } from "./write-document.ts";
@@ -25,7 +27,7 @@ export function syncService(
   context: ServiceContext<SyncConfig>,
   verifyToken: TokenVerifier = tokenVerifierFor(context.config),
   now: Clock = systemClock,
-  rules: AccessRules = loadAccessRules(context.config.ACCESS_RULES_FILE),
+  rules: AccessRules = loadAccessRules(context.config.ACCESS_RULES_FILE ?? defaultAccessRulesFile),
 ): ServiceDefinition & { outbox: Outbox; sweeper: OutboxSweeper } {
   const { config, firestore } = context;
   const tombstoneRetentionMs = config.TOMBSTONE_RETENTION_DAYS * 86_400_000;

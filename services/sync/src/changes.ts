@@ -1,15 +1,17 @@
 import { FieldPath, type Firestore, Timestamp } from "@google-cloud/firestore";
 import {
+  type AccessRules,
   AppError,
   type Clock,
+  callerOf,
   describeIssues,
+  feedScope,
   systemClock,
   userOf,
   withDeadline,
 } from "@syncstack/shared";
 import type { RequestHandler } from "express";
 import { z } from "zod";
-import { type AccessRules, callerOf, feedScope } from "./access-rules.ts";
 import { assertWritable, changeSchema } from "./validation.ts";
 
 interface Cursor {

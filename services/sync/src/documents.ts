@@ -1,14 +1,17 @@
 import type { DocumentSnapshot, Firestore, Timestamp } from "@google-cloud/firestore";
-import { AppError, firestoreIdProblem, userOf, withDeadline } from "@syncstack/shared";
-import type { Request, RequestHandler } from "express";
 import {
   type AccessRules,
+  AppError,
   callerOf,
   decide,
+  firestoreIdProblem,
   membersIn,
   notFound,
   refusal,
-} from "./access-rules.ts";
+  userOf,
+  withDeadline,
+} from "@syncstack/shared";
+import type { Request, RequestHandler } from "express";
 import { requestHash } from "./idempotency-record.ts";
 import { expectedVersionOf, idempotencyKeyOf, sendWriteResult } from "./sync-document.ts";
 import { assertNoQuery, assertWritable, dataProblem } from "./validation.ts";

@@ -1,7 +1,6 @@
-import { AppError, describeIssues, isRetryable, userOf } from "@syncstack/shared";
+import { AppError, callerOf, describeIssues, isRetryable, userOf } from "@syncstack/shared";
 import type { RequestHandler } from "express";
 import { z } from "zod";
-import { callerOf } from "./access-rules.ts";
 import { requestHash } from "./idempotency-record.ts";
 import { idempotencyKeyOf } from "./sync-document.ts";
 import { assertNoQuery, limits, parseBatchItem } from "./validation.ts";

@@ -1,6 +1,5 @@
-import { AppError, userOf } from "@syncstack/shared";
+import { AppError, callerOf, userOf } from "@syncstack/shared";
 import type { Request, RequestHandler, Response } from "express";
-import { callerOf } from "./access-rules.ts";
 import { type ReplayedResult, requestHash } from "./idempotency-record.ts";
 import { assertNoQuery, parseChange } from "./validation.ts";
 import type { DocumentWriter, SyncResult } from "./write-document.ts";

@@ -8,26 +8,24 @@ import {
   type WriteBatch,
 } from "@google-cloud/firestore";
 import {
-  AppError,
-  type Clock,
-  grpcCodeOf,
-  preconditionFailures,
-  systemClock,
-  withDeadline,
-} from "@syncstack/shared";
-import {
   AccessRules,
   type Action,
+  AppError,
   type Caller,
+  type Clock,
   type Decision,
   decide,
+  grpcCodeOf,
   mayCreate,
   membersIn,
   notFound,
   type Ownership,
+  preconditionFailures,
   readersOf,
   refusal,
-} from "./access-rules.ts";
+  systemClock,
+  withDeadline,
+} from "@syncstack/shared";
 import { leafPaths } from "./field-paths.ts";
 import { GroupCommit } from "./group-commit.ts";
 import {

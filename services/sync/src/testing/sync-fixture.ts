@@ -1,3 +1,4 @@
+import type { AccessRules } from "@syncstack/shared";
 import { type RealtimeUpdate, realtimeUpdates, userCreated } from "@syncstack/shared";
 import {
   type Collector,
@@ -5,7 +6,6 @@ import {
   startServiceUnderTest,
   waitFor,
 } from "@syncstack/shared/testing";
-import type { AccessRules } from "../access-rules.ts";
 import { syncService } from "../app.ts";
 import { syncEnvSchema } from "../config.ts";
 

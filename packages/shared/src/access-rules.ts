@@ -1,13 +1,11 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { AppError, describeIssues, firestoreIdProblem } from "@syncstack/shared";
 import { z } from "zod";
-import { ownedCollections } from "./validation.ts";
+import { describeIssues } from "./describe-issues.ts";
+import { AppError } from "./errors.ts";
+import { firestoreIdProblem } from "./firestore-ids.ts";
+import { collectionNames } from "./registry/collections.ts";
 
-/** The rules file the service ships with (docs/access-rules.md); ACCESS_RULES_FILE overrides it. */
-export const defaultAccessRulesFile = fileURLToPath(
-  new URL("../access-rules.json", import.meta.url),
-);
+/** The app's access rules (docs/access-rules.md): who reads and writes each app collection. */
 
 /** At most this many uids in a members list (each is a reader of the document). */
 export const maxMembers = 100;
@@ -83,7 +81,7 @@ export function parseAccessRules(text: string, source: string): AccessRules {
   for (const name of Object.keys(parsed.data.collections)) {
     const problem =
       firestoreIdProblem(name, `collections.${name}`) ??
-      (ownedCollections.has(name) || name.startsWith("_")
+      (collectionNames().has(name) || name.startsWith("_")
         ? `collections.${name} is owned by syncstack; its access is not the rules file's to open`
         : undefined);
     if (problem) throw new Error(`access rules ${source}: ${problem}`);
@@ -92,7 +90,7 @@ export function parseAccessRules(text: string, source: string): AccessRules {
 }
 
 /** Reads and validates the rules file at `path`. */
-export function loadAccessRules(path: string = defaultAccessRulesFile): AccessRules {
+export function loadAccessRules(path: string): AccessRules {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
