@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { analyticsEnvSchema, analyticsService } from "@syncstack/analytics";
@@ -15,7 +16,9 @@ import {
   createServiceApp,
   createServiceContext,
   deadLetterTopicName,
+  loadAccessRules,
   loadConfig,
+  parseAccessRules,
   processedMessagesCollection,
   pushPath,
   type ServiceContext,
@@ -31,8 +34,9 @@ import { listen } from "@syncstack/shared/testing";
 import { syncEnvSchema, syncService } from "@syncstack/sync";
 import type { z } from "zod";
 import { renderProject } from "./project.ts";
-import { infraFile, renderInfraText } from "./render.ts";
+import { infraFile, renderInfrastructure, renderInfraText } from "./render.ts";
 import { type Block, tfId } from "./terraform.ts";
+import { accessRulesFile, renderTombstoneTtls, tombstoneTtlResourceName } from "./tombstones.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
 const registry: readonly TopicSpec[] = topics;
@@ -108,6 +112,103 @@ test("a collection added to the collections registry gets its TTL and index poli
   assert.equal(fields.new_records_blob?.collection, "_new_records");
   assert.equal(fields.new_records_blob?.ttl_config, undefined);
   assert.ok(fields.idempotency_ttl, "the registry's own policies stay");
+});
+
+type FieldResource = {
+  database: string;
+  collection: string;
+  field: string;
+  ttl_config?: object;
+  index_config?: object;
+};
+const firestoreFields = (config: { resource?: Record<string, Record<string, Block>> }) =>
+  (config.resource?.google_firestore_field ?? {}) as Record<string, FieldResource>;
+
+test("each collection the access rules name gets a TTL policy on its tombstones' expire_at", () => {
+  const rules = parseAccessRules(
+    JSON.stringify({
+      collections: {
+        notes: { policy: "owner" },
+        projects: { policy: "members", members_field: "team" },
+        "to-do": { policy: "shared-read" },
+        "to.do": { policy: "admin-only" },
+      },
+    }),
+    "test rules",
+  );
+  const fields = firestoreFields(renderInfrastructure(rules));
+  const tombstones = Object.entries(fields).filter(([name]) => name.startsWith("tombstones_"));
+  assert.deepEqual(Object.fromEntries(tombstones), {
+    tombstones_notes_ttl: {
+      database: "(default)",
+      collection: "notes",
+      field: "expire_at",
+      ttl_config: {},
+      depends_on: ["google_firestore_database.default", "google_project_service.firestore"],
+    },
+    tombstones_projects_ttl: { ...fields.tombstones_projects_ttl, collection: "projects" },
+    // Names Terraform cannot spell get a hash of the real name: distinct and stable.
+    tombstones_to_do_eb03c63a_ttl: { ...fields.tombstones_to_do_eb03c63a_ttl, collection: "to-do" },
+    tombstones_to_do_9ca62f63_ttl: { ...fields.tombstones_to_do_9ca62f63_ttl, collection: "to.do" },
+  });
+  for (const [name, field] of tombstones) {
+    assert.match(name, /^[A-Za-z_][A-Za-z0-9_]*$/, "a Terraform identifier");
+    assert.equal(field.field, "expire_at", `${name} is on expire_at only`);
+    assert.deepEqual(field.ttl_config, {});
+    // No index_config: expire_at keeps its default indexes, as updated_at and readers.* do.
+    assert.equal(field.index_config, undefined, `${name} leaves the indexes alone`);
+  }
+  assert.ok(fields.idempotency_ttl && fields.outbox_events, "the registry's policies stay");
+});
+
+test("no field of an app collection is exempted from indexing (the feed needs updated_at, readers.*)", () => {
+  const rules = parseAccessRules('{"collections": {"notes": {"policy": "owner"}}}', "test rules");
+  const fields = Object.values(firestoreFields(renderInfrastructure(rules)));
+  assert.deepEqual(
+    fields.filter((field) => field.collection === "notes").map((field) => field.field),
+    ["expire_at"],
+  );
+  assert.ok(fields.every((field) => !["updated_at", "readers"].includes(field.field)));
+});
+
+test("the render reads the sync service's shipped rules file by default", () => {
+  assert.equal(accessRulesFile, join(repoRoot, "services", "sync", "access-rules.json"));
+  const named = [...loadAccessRules(accessRulesFile).named().keys()];
+  const rendered = Object.values(firestoreFields(config))
+    .filter(
+      (field) =>
+        field.field === "expire_at" && !collections.some((c) => c.name === field.collection),
+    )
+    .map((field) => field.collection);
+  assert.deepEqual(rendered.sort(), named.sort(), "the committed file has the shipped collections");
+  assert.deepEqual(renderInfrastructure(), renderInfrastructure(loadAccessRules(accessRulesFile)));
+});
+
+test("a bad rules file stops the render, naming the entry", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "access-rules-"));
+  try {
+    const path = join(dir, "access-rules.json");
+    await writeFile(path, '{"collections": {"projects": {"policy": "members"}}}');
+    assert.throws(
+      () => renderInfrastructure(loadAccessRules(path)),
+      /access rules \S+access-rules\.json: collections\.projects\.members_field is required/,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("two collections whose tombstone policies would share a Terraform name stop the render", () => {
+  const plain = tombstoneTtlResourceName("a-b").replace(/^tombstones_|_ttl$/g, "");
+  assert.equal(tombstoneTtlResourceName(plain), tombstoneTtlResourceName("a-b"));
+  const rules = parseAccessRules(
+    JSON.stringify({ collections: { "a-b": { policy: "owner" }, [plain]: { policy: "owner" } } }),
+    "test rules",
+  );
+  assert.throws(
+    () => renderTombstoneTtls(rules),
+    new RegExp(`collections a-b and ${plain} both render as google_firestore_field\\.tombstones_`),
+  );
 });
 
 test("the files listing's query has its composite index (owner, deleted, created desc, id desc)", () => {

@@ -1,20 +1,27 @@
 import { join } from "node:path";
 import { repoRoot } from "@syncstack/local-stack";
-import { serviceNames, topics } from "@syncstack/shared";
+import { type AccessRules, loadAccessRules, serviceNames, topics } from "@syncstack/shared";
 import { bucketSpecs } from "@syncstack/shared/provision";
 import { renderProject } from "./project.ts";
 import { renderPubSub } from "./pubsub.ts";
 import { renderServices } from "./run.ts";
 import { renderSchedules, renderStorage } from "./storage.ts";
 import { mergeTerraform, type TerraformJson } from "./terraform.ts";
+import { accessRulesFile, renderTombstoneTtls } from "./tombstones.ts";
 
 /** Where the rendered configuration is committed (`pnpm run infra` rewrites it). */
 export const infraFile = join(repoRoot, "infra", "syncstack.tf.json");
 
-/** The whole production infrastructure, rendered from the topic and bucket registries. */
-export function renderInfrastructure(): TerraformJson {
+/**
+ * The whole production infrastructure, rendered from the registries and the access rules
+ * (by default the file the sync service ships; a bad file stops the render, naming the entry).
+ */
+export function renderInfrastructure(
+  rules: AccessRules = loadAccessRules(accessRulesFile),
+): TerraformJson {
   return mergeTerraform(
     renderProject(),
+    renderTombstoneTtls(rules),
     renderPubSub(topics),
     renderServices(topics),
     renderStorage(bucketSpecs),
