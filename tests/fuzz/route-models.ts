@@ -83,7 +83,7 @@ function fileCases(route: string, path: (id: string) => string): fc.Arbitrary<Ht
         method: "GET",
         path: path(id),
         headers: {},
-        expect: { outcome: "refused", statuses: [400], names: naming("percent-encoding") },
+        expect: { outcome: "refused", statuses: [400], names: naming("percent-encod") },
       }),
     ),
     fc.tuple(fileIds, badIfMatch).map(
@@ -253,38 +253,34 @@ function documentCases(method: "GET" | "PATCH" | "DELETE"): fc.Arbitrary<HttpCas
         },
       ),
     ),
-    fc
-      .string({ minLength: 1, maxLength: 8 })
-      .filter((name) => /^[a-z]+$/.test(name))
-      .map((name) =>
-        request(
-          "unknown query parameter",
-          { path: `${path("notes", "n1")}?${name}=1` },
-          {
-            outcome: "refused",
-            statuses: [400],
-            names: naming(`unknown query parameter: ${name}`),
-          },
-        ),
+    fc.stringMatching(/^[a-z]{1,8}$/).map((name) =>
+      request(
+        "unknown query parameter",
+        { path: `${path("notes", "n1")}?${name}=1` },
+        {
+          outcome: "refused",
+          statuses: [400],
+          names: naming(`unknown query parameter: ${name}`),
+        },
       ),
-    fc
-      .tuple(
-        fc.constantFrom("if-match", "idempotency-key"),
-        fc.oneof(badIfMatch, badIdempotencyKey),
-      )
-      .filter(() => method !== "GET")
-      .map(([header, value]) =>
-        request(
-          `odd ${header}`,
-          { headers: { ...headers, [header]: value } },
-          {
-            outcome: "refused",
-            statuses: [400],
-            names: naming(header === "if-match" ? "If-Match" : "Idempotency-Key"),
-          },
-        ),
-      ),
+    ),
   ];
+  if (method !== "GET") {
+    cases.push(
+      fc
+        .oneof(
+          badIfMatch.map((value) => ["if-match", value, "If-Match"] as const),
+          badIdempotencyKey.map((value) => ["idempotency-key", value, "Idempotency-Key"] as const),
+        )
+        .map(([header, value, name]) =>
+          request(
+            `odd ${header}`,
+            { headers: { ...headers, [header]: value } },
+            { outcome: "refused", statuses: [400], names: naming(name) },
+          ),
+        ),
+    );
+  }
   if (method === "GET") {
     cases.push(
       fc
