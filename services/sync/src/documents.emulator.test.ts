@@ -206,8 +206,15 @@ describe("DELETE /v1/documents/{collection}/{document}", () => {
     assert.equal(retry.status, 200);
     assert.equal(retry.headers.get("idempotent-replayed"), "true");
     assert.equal(retry.headers.get("etag"), '"2"');
-    assert.deepEqual(await retry.json(), await first.json());
-    assert.equal((await db.doc("notes/c1").get()).get("version"), 2, "deleted once");
+    const firstBody = (await first.json()) as { updated_at: string };
+    assert.deepEqual(await retry.json(), firstBody);
+    const stored = await db.doc("notes/c1").get();
+    assert.equal(stored.get("version"), 2, "deleted once");
+    assert.equal(
+      firstBody.updated_at,
+      (stored.get("updated_at") as Timestamp).toDate().toISOString(),
+      "the answer and its replay carry the stored updated_at",
+    );
   });
 
   test("another user's delete is the 404 of a missing document and changes nothing", async () => {

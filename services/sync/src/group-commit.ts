@@ -1,10 +1,13 @@
 import type { DocumentReference, Firestore, Timestamp, WriteBatch } from "@google-cloud/firestore";
 import { grpcCodeOf, preconditionFailures, withDeadline } from "@syncstack/shared";
 import type { Outbox, PendingEvent } from "./outbox.ts";
+import { commitWithServerTime } from "./server-time.ts";
 
 /** A change's commit: when, the outbox entry holding its event, and its handover to publishing. */
 export interface Committed {
   writeTime: Timestamp;
+  /** What the commit's serverTimestamp() fields hold (`updated_at`): not the commit time. */
+  serverTime: Timestamp;
   entry: DocumentReference;
   /**
    * Resolves once the outbox has taken the event: at once, unless its publishing backlog is
@@ -138,14 +141,16 @@ export class GroupCommit {
     for (const item of items) item.add(batch);
     const events = items.map((item) => item.event);
     const entry = this.#outbox.add(batch, events);
-    const [first] = await withDeadline("firestore.commit sync", this.#deadlineMs, () =>
-      batch.commit(),
+    const { writeTime, serverTime } = await withDeadline(
+      "firestore.commit sync",
+      this.#deadlineMs,
+      () => commitWithServerTime(batch),
     );
-    if (!first) throw new Error("a commit returned no write results");
-    const handedOver = this.#outbox.committed(entry, events, first.writeTime);
+    const handedOver = this.#outbox.committed(entry, events, writeTime);
     items.forEach((item, index) => {
       item.resolve({
-        writeTime: first.writeTime,
+        writeTime,
+        serverTime: serverTime ?? writeTime,
         entry,
         handedOver: handedOver[index] ?? Promise.resolve(),
       });

@@ -71,8 +71,10 @@ export function replay(
       "this Idempotency-Key was already used for a different request",
     );
   }
-  // The record committed with the write, so its commit time is the first answer's updated_at.
-  const updatedAt = (snapshot.createTime ?? Timestamp.now()).toDate().toISOString();
+  // The record's created_at is a server timestamp of the write's commit: the same value as
+  // the document's stored updated_at, so the replay answers what the first answer did.
+  const stored = record.created_at as Timestamp | undefined;
+  const updatedAt = (stored ?? snapshot.createTime ?? Timestamp.now()).toDate().toISOString();
   return {
     replayed: true,
     status: Number(record.status),

@@ -40,6 +40,11 @@ describe("POST /v1/sync", () => {
     assert.ok((doc.get("updated_at") as Timestamp).toMillis() > 0, "updated_at is a Timestamp");
     assert.ok((doc.get("created_at") as Timestamp).toMillis() > 0, "created_at is a Timestamp");
     assert.equal(doc.get("created_by"), "alice", "the creator is recorded outside data");
+    assert.equal(
+      body.updated_at,
+      (doc.get("updated_at") as Timestamp).toDate().toISOString(),
+      "the answer's updated_at is the stored one (not the commit time)",
+    );
     assert.deepEqual(
       Object.keys(doc.get("readers") as object),
       ["alice"],

@@ -354,12 +354,11 @@ export class DocumentWriter {
         addIdempotencyRecord(batch, idemRef, options.idempotency.requestHash, pending, this.#now());
       }
     };
-    const { writeTime: committedAt, handedOver } = await this.#commits.commit(
-      docRef.path,
-      idemRef ? 2 : 1,
-      add,
-      event,
-    );
+    const {
+      writeTime: committedAt,
+      serverTime,
+      handedOver,
+    } = await this.#commits.commit(docRef.path, idemRef ? 2 : 1, add, event);
     this.#known.set(docRef.path, {
       version: event.version,
       updateTime: committedAt,
@@ -368,7 +367,8 @@ export class DocumentWriter {
       ...(plan.op === "delete" ? { deleted: true } : {}),
     });
     await handedOver;
-    return { ...pending, updated_at: committedAt.toDate().toISOString() };
+    // The stored updated_at, which is not the commit time (server-time.ts).
+    return { ...pending, updated_at: serverTime.toDate().toISOString() };
   }
 }
 
