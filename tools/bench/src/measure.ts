@@ -80,12 +80,13 @@ export function percentile(sorted: readonly number[], fraction: number): number 
 
 /**
  * Runs `operation` from `concurrency` workers for `seconds` (after a short warm-up that is
- * not counted) and reports throughput and latency. Each call gets a unique sequence number.
+ * not counted) and reports throughput and latency. Each call gets a unique sequence number
+ * and the index of the worker making it (0 to `concurrency - 1`), e.g. to act as its own user.
  */
 export async function runPhase(
   concurrency: number,
   seconds: number,
-  operation: (sequence: number) => Promise<void>,
+  operation: (sequence: number, worker: number) => Promise<void>,
   warmupSeconds = 0.5,
 ): Promise<PhaseResult> {
   let sequence = 0;
@@ -93,19 +94,19 @@ export async function runPhase(
   const end = warmupEnd + seconds * 1_000;
   const latencies: number[] = [];
   let errors = 0;
-  const worker = async () => {
+  const worker = async (index: number) => {
     while (performance.now() < end) {
       const started = performance.now();
       const counted = started >= warmupEnd;
       try {
-        await operation(sequence++);
+        await operation(sequence++, index);
         if (counted) latencies.push(performance.now() - started);
       } catch {
         if (counted) errors++;
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, index) => worker(index)));
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
