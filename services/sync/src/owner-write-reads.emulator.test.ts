@@ -32,6 +32,8 @@ before(async () => {
   countReads(sync.context.firestore);
 });
 after(() => sync.close());
+// Each test writes documents of its own: the service remembers what it wrote before a
+// reset, and a write from that memory would fail its precondition and read.
 beforeEach(async () => {
   await sync.resetFirestore();
   reads.clear();
@@ -67,15 +69,15 @@ describe("the owner's writes under the access rules", () => {
   });
 
   test("another user's write to the owner's document is refused without a read", async () => {
-    assert.equal((await sync.post("/v1/sync", note("n1", { title: "a" }))).status, 200);
-    const response = await sync.post("/v1/sync", note("n1", { title: "b" }), { uid: "mallory" });
+    assert.equal((await sync.post("/v1/sync", note("n3", { title: "a" }))).status, 200);
+    const response = await sync.post("/v1/sync", note("n3", { title: "b" }), { uid: "mallory" });
     assert.equal(response.status, 404, "answered like a missing document");
     assert.equal(readCount(), 0);
   });
 
   test("the counter sees a read: a merge patch reads the document it patches", async () => {
-    assert.equal((await sync.post("/v1/sync", note("n1", { title: "a" }))).status, 200);
-    const response = await sync.request("/v1/documents/notes/n1", {
+    assert.equal((await sync.post("/v1/sync", note("n4", { title: "a" }))).status, 200);
+    const response = await sync.request("/v1/documents/notes/n4", {
       method: "PATCH",
       body: { title: "b" },
       headers: { "content-type": "application/merge-patch+json" },

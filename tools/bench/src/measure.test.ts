@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { medianRound, percentile, runPhase } from "./measure.ts";
+import { cyclePerWorker, medianRound, percentile, runPhase } from "./measure.ts";
 
 test("medianRound reports the round with the median ratio and every ratio in run order", () => {
   const rounds = [{ r: 0.7 }, { r: 0.5 }, { r: 0.61 }];
@@ -37,4 +37,9 @@ test("runPhase gives each call a unique sequence number and its worker's index",
   assert.deepEqual(new Set(calls.map((call) => call.worker)), new Set([0, 1, 2]));
   assert.equal(new Set(calls.map((call) => call.sequence)).size, calls.length);
   assert.equal(result.requests + result.errors, calls.length);
+});
+
+test("cyclePerWorker cycles through each worker's items on its own", () => {
+  const next = cyclePerWorker(2, 3);
+  assert.deepEqual([next(0), next(0), next(1), next(0), next(0), next(1)], [0, 1, 0, 2, 0, 1]);
 });

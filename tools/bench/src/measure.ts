@@ -118,6 +118,20 @@ export async function runPhase(
   };
 }
 
+/**
+ * For each of `workers` clients, the next of its `count` items to use: 0, 1, ..., count - 1,
+ * 0, 1, ... per client, e.g. so that after its first few writes every write of a client
+ * updates a document it created.
+ */
+export function cyclePerWorker(workers: number, count: number): (worker: number) => number {
+  const used = new Array<number>(workers).fill(0);
+  return (worker) => {
+    const times = used[worker] ?? 0;
+    used[worker] = times + 1;
+    return times % count;
+  };
+}
+
 /** Formats a number for a table: integers plain, small values with one decimal. */
 export function fmt(value: number): string {
   if (!Number.isFinite(value)) return "n/a";

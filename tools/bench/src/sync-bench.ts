@@ -7,6 +7,7 @@ import { keepAliveAgent, requestJson } from "./http-client.ts";
 import {
   benchRounds,
   type CpuShare,
+  cyclePerWorker,
   fmt,
   formatCpu,
   medianRound,
@@ -38,12 +39,16 @@ interface Pair {
   ingress: PhaseResult;
   ingressCpu: CpuShare;
   events: number[];
-  /** At the highest level: the clients writing their own documents again (updates). */
+  /** At the highest level: each client writing its own documents again (updates), both ways. */
+  rawUpdates?: PhaseResult;
+  rawUpdatesCpu?: CpuShare;
   updates?: PhaseResult;
   updatesCpu?: CpuShare;
 }
 const ratioOf = (pair: Pair) => pair.ingress.perSecond / pair.raw.perSecond;
-const updatesRatioOf = (pair: Pair) => (pair.updates?.perSecond ?? Number.NaN) / pair.raw.perSecond;
+const updatesRatioOf = (pair: Pair) =>
+  (pair.updates?.perSecond ?? Number.NaN) / (pair.rawUpdates?.perSecond ?? Number.NaN);
+
 const payload = (n: number) => ({
   title: `note ${n}`,
   body: "x".repeat(200),
@@ -108,13 +113,18 @@ export async function benchSync(env: BenchEnv): Promise<string> {
     const total = Object.values(share).reduce((sum, ms) => sum + ms, 0);
     cpuRows.push(`| ${name} | ${total.toFixed(2)} | ${formatCpu(share)} |`);
   };
-  const rawPhase = (concurrency: number, round: number) =>
-    runPhase(concurrency, phaseSeconds, async (n) => {
+  const rawPhase = (concurrency: number, round: number, own = false) => {
+    const next = cyclePerWorker(concurrency, ownDocuments);
+    return runPhase(concurrency, phaseSeconds, async (n, worker) => {
+      const document = own
+        ? `u${round}-c${concurrency}-w${worker}-${next(worker)}`
+        : `r${round}-c${concurrency}-${n}`;
       await db
         .collection("bench_raw")
-        .doc(`r${round}-c${concurrency}-${n}`)
+        .doc(document)
         .set({ data: payload(n), updated_at: FieldValue.serverTimestamp(), sync_source: "bench" });
     });
+  };
   const ingressPhase = (concurrency: number, round: number) =>
     runPhase(concurrency, phaseSeconds, async (n, worker) => {
       // Fresh ids each round: the service remembers what it wrote before the database was reset.
@@ -126,12 +136,9 @@ export async function benchSync(env: BenchEnv): Promise<string> {
   // Each client writes its few own documents over and over: after the first write of each, the
   // rules are checked against the creator this instance wrote, with no read.
   const updatesPhase = (concurrency: number, round: number) => {
-    const written = new Array<number>(concurrency).fill(0);
+    const next = cyclePerWorker(concurrency, ownDocuments);
     return runPhase(concurrency, phaseSeconds, async (n, worker) => {
-      const count = written[worker] ?? 0;
-      written[worker] = count + 1;
-      const document = `u${round}-c${concurrency}-w${worker}-${count % ownDocuments}`;
-      await post(worker, document, n);
+      await post(worker, `u${round}-c${concurrency}-w${worker}-${next(worker)}`, n);
     });
   };
   let warmedSeconds = 0;
@@ -170,6 +177,10 @@ export async function benchSync(env: BenchEnv): Promise<string> {
         if (concurrency === Math.max(...levels)) {
           await resetFirestore(projectId, env.firestore);
           cpu = meterCpu(groups);
+          pair.rawUpdates = await rawPhase(concurrency, round, true);
+          pair.rawUpdatesCpu = cpu(pair.rawUpdates.requests);
+          await resetFirestore(projectId, env.firestore);
+          cpu = meterCpu(groups);
           pair.updates = await updatesPhase(concurrency, round);
           pair.updatesCpu = cpu(pair.updates.requests);
         }
@@ -194,6 +205,13 @@ export async function benchSync(env: BenchEnv): Promise<string> {
         const result = updates.median.updates as PhaseResult;
         rows.push(
           row(
+            `raw set() x${concurrency}, own documents again`,
+            updates.median.rawUpdates as PhaseResult,
+            "1.00",
+            "-",
+            "-",
+          ),
+          row(
             `POST /v1/sync x${concurrency}, own documents again (updates)`,
             result,
             benchRounds > 1
@@ -204,7 +222,14 @@ export async function benchSync(env: BenchEnv): Promise<string> {
           ),
         );
         updatesRatio = updates.ratio;
-        cpuRow(`POST /v1/sync x${concurrency}, updates`, updates.median.updatesCpu as CpuShare);
+        cpuRow(
+          `raw set() x${concurrency}, own documents again`,
+          updates.median.rawUpdatesCpu as CpuShare,
+        );
+        cpuRow(
+          `POST /v1/sync x${concurrency}, own documents again`,
+          updates.median.updatesCpu as CpuShare,
+        );
       }
     }
   } finally {
@@ -215,7 +240,7 @@ export async function benchSync(env: BenchEnv): Promise<string> {
     await db.terminate();
   }
   return [
-    `sync benchmark: after ${fmt(warmedSeconds)} s of both paths as warm-up (until the emulators' JIT compilers went quiet), ${benchRounds} rounds of ${phaseSeconds} s phases per level (median shown), distinct documents, ~300-byte payloads; access rules on (owner policy), each client its own user and token; the updates phase has each client cycle through ${ownDocuments} documents of its own, against the same round's raw set()`,
+    `sync benchmark: after ${fmt(warmedSeconds)} s of both paths as warm-up (until the emulators' JIT compilers went quiet), ${benchRounds} rounds of ${phaseSeconds} s phases per level (median shown), distinct documents, ~300-byte payloads; access rules on (owner policy), each client its own user and token; in the updates phases each client cycles through ${ownDocuments} documents of its own, both ways`,
     "",
     "| phase | writes/s | p50 ms | p99 ms | vs raw set() (each round) | event p50 ms | event p99 ms |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
