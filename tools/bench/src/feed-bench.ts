@@ -20,14 +20,17 @@ const projectId = "demo-bench-feed";
 const users = Number(process.env.BENCH_FEED_USERS ?? 1_000);
 const perUser = Number(process.env.BENCH_FEED_PER_USER ?? 100);
 /** Rounds of every request kind, interleaved so drift hits them alike. */
-const samples = Number(process.env.BENCH_FEED_SAMPLES ?? 40);
+const samples = Number(process.env.BENCH_FEED_SAMPLES ?? 30);
 /** The admin feed of the big collection is a scan on the emulator: fewer samples of it. */
 const adminSamples = Number(process.env.BENCH_FEED_ADMIN_SAMPLES ?? 10);
 const seedConcurrency = 4;
 const smallSize = 100;
 const pageSize = 100;
 const smallPageSize = 10;
+/** A tenth of the users in a collection of their own: how the feed's cost grows with size. */
+const midUsers = Math.max(1, Math.round(users / 10));
 const big = "bench_feed_big";
+const mid = "bench_feed_mid";
 const small = "bench_feed_small";
 
 const uidOf = (user: number) => `feed-user-${user}`;
@@ -42,7 +45,8 @@ const payload = (n: number) => ({
  * `./syncstack bench feed`: latency of `GET /v1/changes` for one user of a collection of
  * `users * perUser` documents (100,000 from 1,000 users), written through `POST /v1/sync:batch`
  * with each user's token, next to the admin (unfiltered) feed of a 100-document collection at
- * the same limit in the same run; and the admin feed of the big collection.
+ * the same limit in the same run; the same user feed in a collection a tenth the size, and the
+ * admin feed of the big collection, show how the cost grows with the collection.
  */
 export async function benchFeed(env: BenchEnv): Promise<string> {
   const db = new Firestore({ projectId, host: env.firestore, ssl: false });
@@ -62,6 +66,7 @@ export async function benchFeed(env: BenchEnv): Promise<string> {
     const uids = Array.from({ length: users }, (_, user) => uidOf(user));
     await seedThroughApi(agent, port, big, uids, perUser);
     const seedSeconds = (performance.now() - seedStarted) / 1_000;
+    await seedThroughApi(agent, port, mid, uids.slice(0, midUsers), perUser);
     const [stored] = await Promise.all([
       db.collection(big).count().get(),
       checkStoredShape(db, big, uidOf(0)),
@@ -75,6 +80,7 @@ export async function benchFeed(env: BenchEnv): Promise<string> {
     const measured = {
       small: [] as number[],
       first: [] as number[],
+      midFirst: [] as number[],
       caughtUp: [] as number[],
       paging: [] as number[],
       pagingTotal: [] as number[],
@@ -99,6 +105,11 @@ export async function benchFeed(env: BenchEnv): Promise<string> {
         throw new Error(`${uid}'s feed holds another user's document`);
       }
       add(measured.first, first.ms);
+
+      const midUid = uidOf(user % midUsers);
+      const midFirst = await feed(mid, emulatorIdToken(projectId, midUid), pageSize);
+      expectPage(midFirst.page, perUser, false, `${midUid}'s first page of ${mid}`);
+      add(measured.midFirst, midFirst.ms);
 
       const caughtUp = await feed(big, token, pageSize, first.page.next_cursor ?? undefined);
       expectPage(caughtUp.page, 0, false, `${uid}'s feed after its last cursor`);
@@ -135,6 +146,7 @@ export async function benchFeed(env: BenchEnv): Promise<string> {
     return report(seedSeconds, {
       small: summarize(measured.small),
       first: summarize(measured.first),
+      midFirst: summarize(measured.midFirst),
       caughtUp: summarize(measured.caughtUp),
       paging: summarize(measured.paging),
       pagingTotal: summarize(measured.pagingTotal),
@@ -230,7 +242,14 @@ function expectPage(page: ChangesPage, count: number, hasMore: boolean, what: st
 function report(
   seedSeconds: number,
   figures: Record<
-    "small" | "first" | "caughtUp" | "paging" | "pagingTotal" | "smallPaged" | "bigAdmin",
+    | "small"
+    | "first"
+    | "midFirst"
+    | "caughtUp"
+    | "paging"
+    | "pagingTotal"
+    | "smallPaged"
+    | "bigAdmin",
     LatencySummary
   >,
 ): string {
@@ -241,18 +260,23 @@ function report(
     `| ${name} | ${summary.count} | ${fmt(summary.p50)} | ${fmt(summary.p99)} | ${ratio} |`;
   const { small: base, smallPaged: base10 } = figures;
   return [
-    `feed benchmark: ${docs.toLocaleString("en-US")} documents from ${users.toLocaleString("en-US")} users (${perUser} each) written through POST /v1/sync:batch with each user's token in ${fmt(seedSeconds)} s (${fmt(docs / seedSeconds)} docs/s); ${samples} rounds of every request below, interleaved, each round a different user (after 3 untimed rounds)`,
+    `feed benchmark: ${docs.toLocaleString("en-US")} documents from ${users.toLocaleString("en-US")} users (${perUser} each) written through POST /v1/sync:batch with each user's token in ${fmt(seedSeconds)} s (${fmt(docs / seedSeconds)} docs/s), and ${(midUsers * perUser).toLocaleString("en-US")} from ${midUsers} of them into another collection; ${samples} rounds of every request below, interleaved, each round a different user (after 3 untimed rounds)`,
     "",
     "| GET /v1/changes | samples | p50 ms | p99 ms | p50 vs the admin feed of 100 docs, same limit |",
     "| --- | ---: | ---: | ---: | ---: |",
     line(`admin, ${smallSize}-doc collection, limit=${pageSize} (baseline)`, base, "1.00"),
+    line(
+      `a user, ${(midUsers * perUser).toLocaleString("en-US")}-doc collection, first page, limit=${pageSize}`,
+      figures.midFirst,
+      vs(figures.midFirst, base),
+    ),
     line(
       `a user, ${docs.toLocaleString("en-US")}-doc collection, first page, limit=${pageSize}`,
       figures.first,
       vs(figures.first, base),
     ),
     line(
-      `a user, caught up (since = the first page's cursor), limit=${pageSize}`,
+      `the same user, caught up (since = that page's cursor), limit=${pageSize}`,
       figures.caughtUp,
       vs(figures.caughtUp, base),
     ),
