@@ -61,7 +61,7 @@ export async function benchFeed(env: BenchEnv): Promise<string> {
   const agent = keepAliveAgent();
   const admin = emulatorIdToken(projectId, "feed-admin", { admin: true });
   try {
-    await seedThroughApi(agent, port, small, [uidOf(-1)], smallSize);
+    await seedThroughApi(agent, port, small, ["feed-small-owner"], smallSize);
     const seedStarted = performance.now();
     const uids = Array.from({ length: users }, (_, user) => uidOf(user));
     await seedThroughApi(agent, port, big, uids, perUser);
