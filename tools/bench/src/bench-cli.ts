@@ -1,9 +1,10 @@
-// `./syncstack bench [sync|analytics|migrate|files ...]`: benchmarks against emulators started on free ports.
+// `./syncstack bench [sync|feed|analytics|migrate|files|backup ...]`: benchmarks against emulators started on free ports.
 // Figures are ratios against a baseline measured in the same run: this machine is shared.
 
 import { type EmulatorSession, startEmulatorSession } from "@syncstack/local-stack";
 import { benchAnalytics } from "./analytics-bench.ts";
 import { benchBackup } from "./backup-bench.ts";
+import { benchFeed } from "./feed-bench.ts";
 import { benchFiles } from "./files-bench.ts";
 import { benchMigrate } from "./migrate-bench.ts";
 import { benchSync } from "./sync-bench.ts";
@@ -12,6 +13,7 @@ process.env.METADATA_SERVER_DETECTION = "none";
 
 const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   sync: benchSync,
+  feed: benchFeed,
   analytics: benchAnalytics,
   migrate: benchMigrate,
   files: benchFiles,

@@ -80,12 +80,13 @@ export function percentile(sorted: readonly number[], fraction: number): number 
 
 /**
  * Runs `operation` from `concurrency` workers for `seconds` (after a short warm-up that is
- * not counted) and reports throughput and latency. Each call gets a unique sequence number.
+ * not counted) and reports throughput and latency. Each call gets a unique sequence number
+ * and the index of the worker making it (0 to `concurrency - 1`), e.g. to act as its own user.
  */
 export async function runPhase(
   concurrency: number,
   seconds: number,
-  operation: (sequence: number) => Promise<void>,
+  operation: (sequence: number, worker: number) => Promise<void>,
   warmupSeconds = 0.5,
 ): Promise<PhaseResult> {
   let sequence = 0;
@@ -93,19 +94,19 @@ export async function runPhase(
   const end = warmupEnd + seconds * 1_000;
   const latencies: number[] = [];
   let errors = 0;
-  const worker = async () => {
+  const worker = async (index: number) => {
     while (performance.now() < end) {
       const started = performance.now();
       const counted = started >= warmupEnd;
       try {
-        await operation(sequence++);
+        await operation(sequence++, index);
         if (counted) latencies.push(performance.now() - started);
       } catch {
         if (counted) errors++;
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, index) => worker(index)));
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
@@ -114,6 +115,20 @@ export async function runPhase(
     perSecond: latencies.length / seconds,
     p50Ms: percentile(latencies, 0.5),
     p99Ms: percentile(latencies, 0.99),
+  };
+}
+
+/**
+ * For each of `workers` clients, the next of its `count` items to use: 0, 1, ..., count - 1,
+ * 0, 1, ... per client, e.g. so that after its first few writes every write of a client
+ * updates a document it created.
+ */
+export function cyclePerWorker(workers: number, count: number): (worker: number) => number {
+  const used = new Array<number>(workers).fill(0);
+  return (worker) => {
+    const times = used[worker] ?? 0;
+    used[worker] = times + 1;
+    return times % count;
   };
 }
 
