@@ -1,0 +1,2 @@
+export { FileStorage } from "./file-storage.ts";
+export * from "./index.ts";
