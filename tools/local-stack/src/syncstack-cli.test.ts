@@ -57,7 +57,16 @@ describe("./syncstack", () => {
   });
 
   test("every command has --help, which prints its usage and exits 0", async () => {
-    const commands = ["up", "trigger", "backup", "restore", "migrate", "token", "dead-letters"];
+    const commands = [
+      "up",
+      "trigger",
+      "backup",
+      "restore",
+      "migrate",
+      "token",
+      "user",
+      "dead-letters",
+    ];
     commands.push("bench", "load", "cloud", "infra", "test", "check", "format", "build");
     const results = await Promise.all(commands.map((command) => run(script, [command, "--help"])));
     for (const [i, { code, stdout, stderr }] of results.entries()) {
