@@ -65,8 +65,10 @@ export async function startAuthEmulator(opts: AuthEmulatorOptions): Promise<Runn
     // CI skips the message-of-the-day fetch and, with NO_UPDATE_NOTIFIER, the npm update check.
     CI: "true",
     NO_UPDATE_NOTIFIER: "1",
-    // A config store of its own: no login, no usage statistics (off unless opted in there).
+    // A config store and home of its own: no login, no usage statistics (off unless opted in
+    // there), no application default credentials to try for a project not named demo-*.
     XDG_CONFIG_HOME: join(workDir, "config"),
+    HOME: workDir,
     // The hub writes its locator file to the temporary directory, one per project id.
     TMPDIR: join(workDir, "tmp"),
     METADATA_SERVER_DETECTION: "none",
