@@ -141,6 +141,7 @@ net.Socket.prototype.connect = function () {
     ["tools/local-stack/src/trigger-cli.ts", ["backup-requested"]],
     ["tools/dead-letters/src/dead-letters-cli.ts", ["list"]],
     ["tools/local-stack/src/provision-cli.ts", []],
+    ["tools/local-stack/src/user-cli.ts", ["add", "a@example.com", "secret-1"]],
   ];
 
   test("refuse with exit 2, say what to do, and contact nothing", async () => {
