@@ -4,6 +4,7 @@
 import { type EmulatorSession, startEmulatorSession } from "@syncstack/local-stack";
 import { benchAnalytics } from "./analytics-bench.ts";
 import { benchBackup } from "./backup-bench.ts";
+import { benchClient } from "./client-bench.ts";
 import { benchFeed } from "./feed-bench.ts";
 import { benchFiles } from "./files-bench.ts";
 import { benchMigrate } from "./migrate-bench.ts";
@@ -18,6 +19,7 @@ const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   migrate: benchMigrate,
   files: benchFiles,
   backup: benchBackup,
+  client: benchClient,
 };
 const chosen = process.argv.slice(2);
 if (chosen.includes("--help") || chosen.includes("-h")) {

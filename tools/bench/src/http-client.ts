@@ -12,7 +12,14 @@ export function keepAliveAgent(): Agent {
 export function requestJson(
   agent: Agent,
   port: number,
-  init: { method: "GET" | "POST"; path: string; token: string; body?: unknown; read?: boolean },
+  init: {
+    method: "GET" | "POST";
+    path: string;
+    token: string;
+    body?: unknown;
+    read?: boolean;
+    headers?: Record<string, string>;
+  },
 ): Promise<{ status: number; body: unknown }> {
   const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
   return new Promise((resolve, reject) => {
@@ -24,6 +31,7 @@ export function requestJson(
         path: init.path,
         method: init.method,
         headers: {
+          ...init.headers,
           authorization: `Bearer ${init.token}`,
           ...(payload === undefined
             ? {}
