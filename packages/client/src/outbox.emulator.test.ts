@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { waitFor } from "@syncstack/shared/testing";
 import { startSync } from "@syncstack/sync/testing";
-import { FileStorage, MemoryStorage } from "./node.ts";
+import { FileStorage, MemoryStorage, type StorageOp } from "./node.ts";
 import { startClientTest, storagePath } from "./testing/client-fixture.ts";
 
 let t: Awaited<ReturnType<typeof startClientTest>>;
@@ -151,5 +151,54 @@ describe("the outbox", () => {
     );
     assert.ok(states.includes("waiting"));
     assert.equal(await t.version("notes", "later"), 1);
+  });
+
+  test("drains a long outbox at one storage write per batch, each change acknowledged", async () => {
+    const writes: StorageOp[][] = [];
+    const storage = new FileStorage(storagePath());
+    const write = storage.write.bind(storage);
+    storage.write = (ops) => {
+      writes.push([...ops]);
+      return write(ops);
+    };
+    const client = t.client({ storage, online: false, maxBatchChanges: 50 });
+    let acks = 0;
+    client.on("ack", () => acks++);
+    await client.batch(
+      Array.from({ length: 500 }, (_, n) => ({
+        op: "put" as const,
+        collection: "notes",
+        id: `long-${n}`,
+        data: { n },
+      })),
+    );
+    writes.length = 0;
+    client.setOnline(true);
+    await client.flush();
+    assert.equal(acks, 500);
+    assert.equal(client.pending().length, 0);
+    // Per batch: the batch persisted before it is sent, then its acknowledgements with it.
+    assert.equal(writes.length, 20);
+    assert.equal(await t.version("notes", "long-0"), 1);
+    assert.equal(await t.version("notes", "long-499"), 1);
+    assert.deepEqual(client.get("notes", "long-499")?.data, { n: 499 });
+    assert.equal(client.get("notes", "long-499")?.pending, false);
+  });
+
+  test("acknowledges the rest of a batch one of whose changes is refused", async () => {
+    const client = t.client({ storage: new MemoryStorage(), online: false });
+    const refused: string[] = [];
+    client.on("rejected", (event) => refused.push(`${event.change.id} ${event.status}`));
+    await client.batch([
+      { op: "put", collection: "notes", id: "fine-1", data: { n: 1 } },
+      { op: "delete", collection: "notes", id: "never-written" },
+      { op: "put", collection: "notes", id: "fine-2", data: { n: 2 } },
+    ]);
+    client.setOnline(true);
+    await client.flush();
+    assert.deepEqual(refused, ["never-written 404"]);
+    assert.equal(await t.version("notes", "fine-1"), 1);
+    assert.equal(await t.version("notes", "fine-2"), 1);
+    assert.equal(client.pending().length, 0);
   });
 });

@@ -16,6 +16,11 @@ export interface PendingBatch {
 const entryPrefix = "outbox/";
 const batchKey = "batch/current";
 
+/** Collections and ids never hold "/" (the client checks them), so the pair joined is unique. */
+function documentKey(collection: string, id: string): string {
+  return `${collection}/${id}`;
+}
+
 function entryKey(seq: number): string {
   return `${entryPrefix}${String(seq).padStart(15, "0")}`;
 }
@@ -24,6 +29,9 @@ function entryKey(seq: number): string {
 export class Outbox {
   readonly #storage: ClientStorage;
   #entries: OutboxEntry[] = [];
+  /** The entries by seq, and each document's entries oldest first: lookups stay O(1) in a long outbox. */
+  #bySeq = new Map<number, OutboxEntry>();
+  #byDocument = new Map<string, OutboxEntry[]>();
   #batch: PendingBatch | undefined;
   #nextSeq = 1;
 
@@ -34,6 +42,7 @@ export class Outbox {
   async load(): Promise<void> {
     this.#entries = (await this.#storage.entries(entryPrefix)).map(([, v]) => v as OutboxEntry);
     this.#entries.sort((a, b) => a.seq - b.seq);
+    this.#index();
     this.#nextSeq = (this.#entries.at(-1)?.seq ?? 0) + 1;
     const [batch] = await this.#storage.entries(batchKey);
     this.#batch = batch?.[1] as PendingBatch | undefined;
@@ -52,27 +61,20 @@ export class Outbox {
   }
 
   find(seq: number): OutboxEntry | undefined {
-    return this.#entries.find((entry) => entry.seq === seq);
+    return this.#bySeq.get(seq);
   }
 
   /** The entries of one document, oldest first. */
   forDocument(collection: string, id: string): OutboxEntry[] {
-    return this.#entries.filter(
-      (entry) => entry.change.collection === collection && entry.change.id === id,
-    );
+    return [...(this.#byDocument.get(documentKey(collection, id)) ?? [])];
   }
 
   /** The oldest entry of each document: the only ones that may be sent now. */
   heads(): OutboxEntry[] {
-    const seen = new Set<string>();
-    const heads: OutboxEntry[] = [];
-    for (const entry of this.#entries) {
-      const document = JSON.stringify([entry.change.collection, entry.change.id]);
-      if (seen.has(document)) continue;
-      seen.add(document);
-      heads.push(entry);
-    }
-    return heads;
+    return this.#entries.filter(
+      (entry) =>
+        this.#byDocument.get(documentKey(entry.change.collection, entry.change.id))?.[0] === entry,
+    );
   }
 
   /** Appends changes, all persisted in one write, each with its own idempotency key. */
@@ -87,14 +89,45 @@ export class Outbox {
     await this.#storage.write(
       added.map((entry) => ({ type: "set", key: entryKey(entry.seq), value: entry })),
     );
-    this.#entries.push(...added);
+    for (const entry of added) {
+      this.#entries.push(entry);
+      this.#indexOne(entry);
+    }
     return added;
   }
 
   /** Removes an entry (acknowledged, dropped or refused), with other writes of the same moment. */
   async remove(seq: number, also: StorageOp[] = []): Promise<void> {
-    await this.#storage.write([{ type: "delete", key: entryKey(seq) }, ...also]);
-    this.#entries = this.#entries.filter((entry) => entry.seq !== seq);
+    await this.removeMany([seq], also);
+  }
+
+  /**
+   * Removes entries in one storage write with other writes of the same moment: a batch's
+   * acknowledgements, their cache updates and, with `endBatch`, the batch itself, so a long
+   * outbox drains at one write (one sync to disk) per batch rather than one per change.
+   */
+  async removeMany(
+    seqs: readonly number[],
+    also: StorageOp[] = [],
+    options: { endBatch?: boolean } = {},
+  ): Promise<void> {
+    await this.#storage.write([
+      ...seqs.map((seq) => ({ type: "delete" as const, key: entryKey(seq) })),
+      ...also,
+      ...(options.endBatch ? [{ type: "delete" as const, key: batchKey }] : []),
+    ]);
+    if (options.endBatch) this.#batch = undefined;
+    const removed = new Set(seqs);
+    this.#entries = this.#entries.filter((entry) => !removed.has(entry.seq));
+    for (const seq of seqs) {
+      const entry = this.#bySeq.get(seq);
+      if (!entry) continue;
+      this.#bySeq.delete(seq);
+      const key = documentKey(entry.change.collection, entry.change.id);
+      const rest = (this.#byDocument.get(key) ?? []).filter((other) => other.seq !== seq);
+      if (rest.length > 0) this.#byDocument.set(key, rest);
+      else this.#byDocument.delete(key);
+    }
   }
 
   /** Replaces an entry's change in place (its place in the order kept), under a new key. */
@@ -105,6 +138,7 @@ export class Outbox {
     const entry: OutboxEntry = { ...current, key: crypto.randomUUID(), change };
     await this.#storage.write([{ type: "set", key: entryKey(seq), value: entry }]);
     this.#entries[index] = entry;
+    this.#index();
     return entry;
   }
 
@@ -119,5 +153,19 @@ export class Outbox {
   isOpen(batch: PendingBatch, index: number): boolean {
     const item = batch.items[index];
     return item !== undefined && this.find(item.seq)?.key === item.key;
+  }
+
+  #index(): void {
+    this.#bySeq = new Map();
+    this.#byDocument = new Map();
+    for (const entry of this.#entries) this.#indexOne(entry);
+  }
+
+  #indexOne(entry: OutboxEntry): void {
+    this.#bySeq.set(entry.seq, entry);
+    const key = documentKey(entry.change.collection, entry.change.id);
+    const list = this.#byDocument.get(key);
+    if (list) list.push(entry);
+    else this.#byDocument.set(key, [entry]);
   }
 }

@@ -166,6 +166,8 @@ export class Sender {
     });
     if (response.status === 200) {
       const results = (response.body as { results?: BatchResult[] }).results ?? [];
+      const acked: Acknowledged[] = [];
+      const refused: Array<{ entry: OutboxEntry; result: BatchResult }> = [];
       let open = false;
       for (const result of results) {
         if (!this.#outbox.isOpen(batch, result.index)) continue;
@@ -173,12 +175,22 @@ export class Sender {
         const entry = seq === undefined ? undefined : this.#outbox.find(seq);
         if (!entry) continue;
         if (result.status === 200) {
-          await this.#ack(entry, (result.result as { version?: number } | undefined)?.version);
+          acked.push({
+            entry,
+            version: (result.result as { version?: number } | undefined)?.version,
+          });
         } else if (result.retryable) open = true;
-        else await this.#refused(entry, result.status, result.error);
+        else refused.push({ entry, result });
+      }
+      // The acknowledgements in one storage write, which also ends the batch when nothing
+      // else is left of it: one write (one sync to disk) per batch, not one per change.
+      const finished = !open && refused.length === 0;
+      await this.#acknowledge(acked, finished);
+      for (const { entry, result } of refused) {
+        await this.#refused(entry, result.status, result.error);
       }
       if (open) return { retry: true, error: "some changes failed for now" };
-      await this.#outbox.setBatch(undefined);
+      if (!finished) await this.#outbox.setBatch(undefined);
       return progress;
     }
     if (response.status === 413 && batch.items.length > 1) {
@@ -237,9 +249,24 @@ export class Sender {
   }
 
   async #ack(entry: OutboxEntry, version: number | undefined): Promise<void> {
-    await this.#outbox.remove(entry.seq, this.#cache.acknowledged(entry.change, version));
-    this.#events.emit("ack", { change: entry.change, version });
-    this.#options.changed(entry.change.collection, entry.change.id, "server");
+    await this.#acknowledge([{ entry, version }], false);
+  }
+
+  /** Removes acknowledged changes and updates the cache in one storage write (and the batch). */
+  async #acknowledge(acked: readonly Acknowledged[], endBatch: boolean): Promise<void> {
+    if (acked.length === 0 && !endBatch) return;
+    const cacheOps = acked.flatMap(({ entry, version }) =>
+      this.#cache.acknowledged(entry.change, version),
+    );
+    await this.#outbox.removeMany(
+      acked.map(({ entry }) => entry.seq),
+      cacheOps,
+      { endBatch },
+    );
+    for (const { entry, version } of acked) {
+      this.#events.emit("ack", { change: entry.change, version });
+      this.#options.changed(entry.change.collection, entry.change.id, "server");
+    }
   }
 
   async #refused(
@@ -307,6 +334,11 @@ export class Sender {
       ...extra,
     });
   }
+}
+
+interface Acknowledged {
+  entry: OutboxEntry;
+  version: number | undefined;
 }
 
 interface BatchResult {

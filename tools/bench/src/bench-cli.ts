@@ -7,6 +7,7 @@ import { benchBackup } from "./backup-bench.ts";
 import { benchClient } from "./client-bench.ts";
 import { benchFeed } from "./feed-bench.ts";
 import { benchFiles } from "./files-bench.ts";
+import { benchLive } from "./live-bench.ts";
 import { benchMigrate } from "./migrate-bench.ts";
 import { benchSync } from "./sync-bench.ts";
 
@@ -20,6 +21,7 @@ const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   files: benchFiles,
   backup: benchBackup,
   client: benchClient,
+  live: benchLive,
 };
 const chosen = process.argv.slice(2);
 if (chosen.includes("--help") || chosen.includes("-h")) {

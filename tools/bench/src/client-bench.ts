@@ -155,16 +155,20 @@ export async function benchClient(env: BenchEnv): Promise<string> {
       for (const kind of storages) await drain(kind, `${prefix}-${kind}`, 2_000);
     }, Object.values(env.pids));
     for (let round = 0; round < benchRounds; round++) {
-      // Fresh ids each round and phase: the service remembers the versions it wrote.
-      await resetFirestore(projectId, env.firestore);
-      const measured: Round = {
-        straight: await straight(`r${round}-straight`, changeCount),
-        client: {},
-      };
-      for (const kind of storages) {
+      // Each round starts with another path, so drift within a round favours none of them.
+      const order = ["straight", ...storages];
+      const rotated = order.map((_, index) => order[(index + round) % order.length] as string);
+      const client: Record<string, Drain> = {};
+      let baseline: Drain | undefined;
+      for (const path of rotated) {
+        // Fresh ids each round and phase: the service remembers the versions it wrote.
         await resetFirestore(projectId, env.firestore);
-        measured.client[kind] = await drain(kind, `r${round}-${kind}`, changeCount);
+        if (path === "straight") baseline = await straight(`r${round}-straight`, changeCount);
+        else
+          client[path] = await drain(path as "memory" | "file", `r${round}-${path}`, changeCount);
       }
+      if (!baseline) throw new Error("the straight :batch phase did not run");
+      const measured: Round = { straight: baseline, client };
       rounds.push(measured);
     }
   } finally {

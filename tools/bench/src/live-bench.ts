@@ -1,0 +1,309 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, type ClientRequest, type IncomingMessage, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PubSub } from "@google-cloud/pubsub";
+import { realtimeUpdates } from "@syncstack/shared";
+import { provisionTopology } from "@syncstack/shared/provision";
+import { emulatorIdToken, resetFirestore } from "@syncstack/shared/testing";
+import { keepAliveAgent, requestJson } from "./http-client.ts";
+import { benchRounds, type CpuShare, fmt, formatCpu, meterCpu, percentile } from "./measure.ts";
+import { startBenchService } from "./service-process.ts";
+import type { BenchEnv } from "./sync-bench.ts";
+
+const projectId = "demo-bench-live";
+/** Live streams held at once on the one instance (`BENCH_LIVE_STREAMS`). */
+const streamCount = Number(process.env.BENCH_LIVE_STREAMS ?? 1_000);
+/** Writes per round whose arrival every stream times (`BENCH_LIVE_WRITES`). */
+const writeCount = Number(process.env.BENCH_LIVE_WRITES ?? 30);
+/** Between two timed writes, so each one's fan-out is over before the next (`BENCH_LIVE_GAP_MS`). */
+const gapMs = Number(process.env.BENCH_LIVE_GAP_MS ?? 200);
+/** Streams opened at once while opening them all. */
+const openConcurrency = 50;
+const collection = "bench_live";
+const writerUid = "bench-live-writer";
+const targets = { p99Ms: 250, kibPerStream: 50 };
+
+const readerUid = (n: number) => `bench-live-reader-${n}`;
+const epochMs = () => performance.timeOrigin + performance.now();
+
+/** One live stream the benchmark holds open: when each document's event reached it. */
+interface HeldStream {
+  /** document id -> arrival (epoch ms) and the item's stored updated_at (epoch ms). */
+  arrivals: Map<string, { at: number; updatedAt: number }>;
+  request: ClientRequest;
+  response: IncomingMessage;
+  ended: string | undefined;
+}
+
+/**
+ * Opens `GET /v1/changes` as a live stream (`Accept: text/event-stream`) with raw node:http and
+ * notes each change event's arrival. Refuses a JSON answer: the route streams only once the
+ * live-stream work is merged.
+ */
+function openStream(agent: Agent, port: number, token: string): Promise<HeldStream> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: "127.0.0.1",
+        port,
+        path: `/v1/changes?collection=${collection}`,
+        headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
+      },
+      (response) => {
+        const type = response.headers["content-type"] ?? "";
+        if (response.statusCode !== 200 || !type.startsWith("text/event-stream")) {
+          response.resume();
+          reject(
+            new Error(
+              `GET /v1/changes with Accept: text/event-stream answered ${response.statusCode} ${type}, not a stream (is the live stream route in this build?)`,
+            ),
+          );
+          return;
+        }
+        const held: HeldStream = { arrivals: new Map(), request: req, response, ended: undefined };
+        let buffer = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          const at = epochMs();
+          buffer += chunk;
+          for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+            const event = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (event.includes("event: end")) held.ended = event;
+            if (!event.includes("event: change")) continue;
+            // Only two fields of the item are needed; a regex spares 1,000 JSON parses a write.
+            const document = /"document":"([^"]+)"/.exec(event)?.[1];
+            const updatedAt = /"updated_at":"([^"]+)"/.exec(event)?.[1];
+            if (document && updatedAt) {
+              held.arrivals.set(document, { at, updatedAt: Date.parse(updatedAt) });
+            }
+          }
+        });
+        response.on("end", () => {
+          held.ended ??= "closed by the server";
+        });
+        resolve(held);
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function rssKiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+}
+
+/** The median of a few RSS samples a little apart, after the process settled. */
+async function settledRssKiB(pid: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(rssKiB(pid));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return samples.sort((a, b) => a - b)[2] ?? Number.NaN;
+}
+
+/** Latencies of one set of streams over the timed writes. */
+interface Fanout {
+  streams: number;
+  /** From the stored updated_at (the item's) to the arrival, ms, sorted. */
+  fromStored: number[];
+  /** From the writer receiving the answer to the arrival, ms, sorted. */
+  fromAnswer: number[];
+  cpu: CpuShare;
+}
+
+interface Round {
+  single: Fanout;
+  many: Fanout;
+  openSeconds: number;
+  rssIdleKiB: number;
+  rssStreamsKiB: number;
+}
+
+/**
+ * `./syncstack bench live`: 1,000 live streams (`GET /v1/changes`, server-sent events) on one
+ * sync instance running as its own process, held by raw node:http in this process: the time
+ * from a write's commit to its arrival at every stream, next to one stream alone in the same
+ * round, and the instance's RSS per idle stream.
+ */
+export async function benchLive(env: BenchEnv): Promise<string> {
+  const pubsub = new PubSub({ projectId, apiEndpoint: env.pubsub, emulatorMode: true });
+  await provisionTopology(pubsub, [realtimeUpdates], { serviceUrls: {}, nativePolicies: false });
+  const directory = mkdtempSync(join(tmpdir(), "bench-live-"));
+  // A shared-read collection: every reader's stream gets every write (the fan-out).
+  const rulesFile = join(directory, "access-rules.json");
+  writeFileSync(
+    rulesFile,
+    JSON.stringify({ collections: { [collection]: { policy: "shared-read" } } }),
+  );
+  const writerToken = emulatorIdToken(projectId, writerUid);
+  const readerTokens = Array.from({ length: streamCount }, (_, n) =>
+    emulatorIdToken(projectId, readerUid(n)),
+  );
+  const rounds: Round[] = [];
+  try {
+    for (let round = 0; round < benchRounds; round++) {
+      await resetFirestore(projectId, env.firestore);
+      rounds.push(await measureRound(env, rulesFile, writerToken, readerTokens, round));
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+    await pubsub.close();
+  }
+  return report(rounds);
+}
+
+async function measureRound(
+  env: BenchEnv,
+  rulesFile: string,
+  writerToken: string,
+  readerTokens: readonly string[],
+  round: number,
+): Promise<Round> {
+  // A fresh instance each round, so its RSS before the streams is not what earlier ones left.
+  const service = await startBenchService("sync", {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    PUBSUB_EMULATOR_HOST: env.pubsub,
+    FIRESTORE_EMULATOR_HOST: env.firestore,
+    ACCESS_RULES_FILE: rulesFile,
+    STREAM_MAX_CONNECTIONS: String(streamCount + 10),
+    // No stream may end mid-round.
+    STREAM_MAX_LIFETIME_MS: String(3_600_000),
+  });
+  const port = Number(new URL(service.url).port);
+  const writer = keepAliveAgent();
+  const streamsAgent = new Agent({ keepAlive: false, maxSockets: streamCount + 10 });
+  const groups = { ...env.pids, service: service.process.pid };
+  let sequence = 0;
+  /** A write through POST /v1/sync; returns when the writer got the answer (epoch ms). */
+  const write = async (document: string): Promise<number> => {
+    const { status } = await requestJson(writer, port, {
+      method: "POST",
+      path: "/v1/sync",
+      token: writerToken,
+      body: { collection, document, data: { n: sequence++, body: "x".repeat(200) } },
+    });
+    if (status !== 200) throw new Error(`POST /v1/sync ${document}: status ${status}`);
+    return epochMs();
+  };
+  const held: HeldStream[] = [];
+  const closeAll = () => {
+    for (const stream of held.splice(0)) stream.request.destroy();
+  };
+  /** Writes `writeCount` documents `gapMs` apart and times their arrival at every stream held. */
+  const fanout = async (label: string): Promise<Fanout> => {
+    const cpu = meterCpu(groups);
+    const answered = new Map<string, number>();
+    for (let i = 0; i < writeCount; i++) {
+      const document = `r${round}-${label}-${i}`;
+      answered.set(document, await write(document));
+      await new Promise((resolve) => setTimeout(resolve, gapMs));
+    }
+    await until(`every ${label} write on every stream`, () =>
+      held.every((stream) => [...answered.keys()].every((id) => stream.arrivals.has(id))),
+    );
+    const share = cpu(writeCount);
+    const fromStored: number[] = [];
+    const fromAnswer: number[] = [];
+    for (const stream of held) {
+      if (stream.ended) throw new Error(`a stream ended: ${stream.ended}`);
+      for (const [document, answerAt] of answered) {
+        const arrival = stream.arrivals.get(document);
+        if (!arrival) continue;
+        fromStored.push(arrival.at - arrival.updatedAt);
+        fromAnswer.push(arrival.at - answerAt);
+      }
+    }
+    fromStored.sort((a, b) => a - b);
+    fromAnswer.sort((a, b) => a - b);
+    return { streams: held.length, fromStored, fromAnswer, cpu: share };
+  };
+  /** Opens `count` streams and waits until each has received a write made after it opened. */
+  const openStreams = async (count: number, label: string) => {
+    for (let i = 0; i < count; i += openConcurrency) {
+      const tokens = readerTokens.slice(i, Math.min(count, i + openConcurrency));
+      held.push(
+        ...(await Promise.all(tokens.map((token) => openStream(streamsAgent, port, token)))),
+      );
+    }
+    const ready = `r${round}-${label}-ready`;
+    await write(ready);
+    await until(`${label}: every stream live`, () =>
+      held.every((stream) => stream.arrivals.has(ready)),
+    );
+  };
+  try {
+    // Warm-up, not timed: the instance's first writes and its first stream's listener.
+    await openStreams(1, "warm-up");
+    await fanout("warm-up");
+    closeAll();
+
+    await openStreams(1, "single");
+    const single = await fanout("single");
+    closeAll();
+
+    const rssIdleKiB = await settledRssKiB(service.process.pid);
+    const opening = performance.now();
+    await openStreams(streamCount, "many");
+    const openSeconds = (performance.now() - opening) / 1_000;
+    const rssStreamsKiB = await settledRssKiB(service.process.pid);
+    const many = await fanout("many");
+    return { single, many, openSeconds, rssIdleKiB, rssStreamsKiB };
+  } finally {
+    closeAll();
+    writer.destroy();
+    streamsAgent.destroy();
+    await service.process.stop(10_000);
+  }
+}
+
+function report(rounds: readonly Round[]): string {
+  const ms = (sorted: readonly number[], fraction: number) => fmt(percentile(sorted, fraction));
+  const perStream = (round: Round) => (round.rssStreamsKiB - round.rssIdleKiB) / streamCount;
+  const lines = [
+    `live benchmark: ${streamCount.toLocaleString("en-US")} live streams of GET /v1/changes (text/event-stream) on one sync instance (its own process, a shared-read collection, each stream its own user) held with raw node:http by the benchmark; per round a fresh instance, ${writeCount} writes through POST /v1/sync ${gapMs} ms apart, each timed at every stream, first with one stream alone (the baseline), then with all of them; ${rounds.length} rounds`,
+    "",
+    "| round | streams | from stored updated_at p50 / p99 ms | from the writer's answer p50 / p99 ms | p99 vs one stream | CPU ms per write |",
+    "| --- | ---: | ---: | ---: | ---: | --- |",
+  ];
+  rounds.forEach((round, index) => {
+    for (const fanout of [round.single, round.many]) {
+      const ratio = percentile(fanout.fromStored, 0.99) / percentile(round.single.fromStored, 0.99);
+      lines.push(
+        `| ${index + 1} | ${fanout.streams} | ${ms(fanout.fromStored, 0.5)} / ${ms(fanout.fromStored, 0.99)} | ${ms(fanout.fromAnswer, 0.5)} / ${ms(fanout.fromAnswer, 0.99)} | ${ratio.toFixed(2)} | ${formatCpu(fanout.cpu)} |`,
+      );
+    }
+  });
+  lines.push(
+    "",
+    "| round | open all streams s | RSS before MiB | RSS with the streams MiB | KiB per idle stream |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  );
+  rounds.forEach((round, index) => {
+    lines.push(
+      `| ${index + 1} | ${round.openSeconds.toFixed(1)} | ${fmt(round.rssIdleKiB / 1_024)} | ${fmt(round.rssStreamsKiB / 1_024)} | ${fmt(perStream(round))} |`,
+    );
+  });
+  const p99s = rounds.map((round) => percentile(round.many.fromStored, 0.99));
+  const kib = rounds.map(perStream);
+  const range = (values: number[]) => `${fmt(Math.min(...values))}-${fmt(Math.max(...values))}`;
+  lines.push(
+    "",
+    `with ${streamCount.toLocaleString("en-US")} streams: p99 from the stored updated_at ${range(p99s)} ms (target < ${targets.p99Ms}), ${range(kib)} KiB per idle stream (target < ${targets.kibPerStream})`,
+  );
+  return lines.join("\n");
+}
