@@ -6,6 +6,7 @@ import { benchAnalytics } from "./analytics-bench.ts";
 import { benchBackup } from "./backup-bench.ts";
 import { benchFiles } from "./files-bench.ts";
 import { benchMigrate } from "./migrate-bench.ts";
+import { benchStream } from "./stream-bench.ts";
 import { benchSync } from "./sync-bench.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
@@ -16,6 +17,7 @@ const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   migrate: benchMigrate,
   files: benchFiles,
   backup: benchBackup,
+  stream: benchStream,
 };
 const chosen = process.argv.slice(2);
 if (chosen.includes("--help") || chosen.includes("-h")) {
