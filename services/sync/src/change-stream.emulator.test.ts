@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { AccessRules, serve } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
@@ -122,6 +122,29 @@ describe("GET /v1/changes as server-sent events", () => {
       assertIncreasing(stream);
       const seen = documents(stream.changes());
       assert.equal(new Set(seen).size, seen.length, `sent twice: ${seen}`);
+    }
+  });
+
+  test("with a listener per stream, too, catch-up hands over to live exactly", async () => {
+    const own = await startSync({
+      rules,
+      projectId: sync.projectId,
+      unsubscribed: true,
+      env: { STREAM_LISTENERS: "per-connection" },
+    });
+    try {
+      await write("notes", "a", {});
+      const writes = Promise.all(["b", "c", "d"].map((id) => write("notes", id, {})));
+      const stream = await open("collection=notes", { instance: own });
+      await writes;
+      await write("notes", "a", { again: true });
+      const seen = documents(await stream.waitForChanges(5));
+      assert.deepEqual(seen.slice(0, 1), ["a@1"]);
+      assert.deepEqual([...seen].sort(), ["a@1", "a@2", "b@1", "c@1", "d@1"]);
+      assertIncreasing(stream);
+      stream.close();
+    } finally {
+      await own.close();
     }
   });
 
@@ -272,10 +295,19 @@ describe("change streams on Cloud Run", () => {
       unsubscribed: true,
       env: { STREAM_MAX_BUFFER_BYTES: "65536" },
     });
-    const socket = connect(Number(new URL(capped.url).port), "127.0.0.1");
+    let socket: Socket | undefined;
     try {
-      await new Promise((resolve) => socket.once("connect", resolve));
+      // A client that reads gets a change larger than the cap: the cap is on what is queued.
+      const reader = await open("collection=notes", { instance: capped });
+      await write("notes", "large", { big: "y".repeat(256 * 1_024) }, "alice", capped);
+      assert.deepEqual(documents(await reader.waitForChanges(1)), ["large@1"]);
+      reader.close();
+      await waitFor("the reader gone", () =>
+        capped.definition.streams.size === 0 ? true : undefined,
+      );
+      socket = connect(Number(new URL(capped.url).port), "127.0.0.1");
       socket.pause();
+      await new Promise((resolve) => socket?.once("connect", resolve));
       socket.write(
         `GET /v1/changes?collection=notes HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\nauthorization: Bearer ${capped.token("alice")}\r\n\r\n`,
       );
@@ -295,7 +327,7 @@ describe("change streams on Cloud Run", () => {
         ),
       );
     } finally {
-      socket.destroy();
+      socket?.destroy();
       await capped.close();
     }
   });

@@ -197,8 +197,10 @@ class Connection {
   #sendAll(docs: QueryDocumentSnapshot[]): void {
     for (const doc of docs) {
       if (this.#closed) return;
-      // Live changes cannot wait for one client, nor be queued for it without bound.
-      if (!this.#send(doc) && !this.#checkBuffer()) return;
+      // Live changes cannot wait for one client, nor be queued for it without bound; checked
+      // before each send, so one change larger than the cap still goes out.
+      if (!this.#checkBuffer()) return;
+      this.#send(doc);
     }
   }
 
@@ -224,11 +226,10 @@ class Connection {
     this.#write(`event: end\ndata: ${data}\n\n`);
     this.close();
     this.response.end();
-    if (reason === "slow") {
-      // A client that does not read would hold the socket until its queue drains: never.
-      const timer = setTimeout(() => this.response.destroy(), 1_000);
-      timer.unref();
-    }
+    // A client that does not read would hold the socket until its queue drains: never.
+    const timer = setTimeout(() => this.response.destroy(), reason === "slow" ? 1_000 : 10_000);
+    timer.unref();
+    this.response.once("close", () => clearTimeout(timer));
     this.streams.logger.info("change stream ended", {
       reason,
       collection: this.feed.collection,
