@@ -9,6 +9,7 @@ import { benchFeed } from "./feed-bench.ts";
 import { benchFiles } from "./files-bench.ts";
 import { benchLive } from "./live-bench.ts";
 import { benchMigrate } from "./migrate-bench.ts";
+import { benchStream } from "./stream-bench.ts";
 import { benchSync } from "./sync-bench.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
@@ -20,6 +21,7 @@ const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   migrate: benchMigrate,
   files: benchFiles,
   backup: benchBackup,
+  stream: benchStream,
   client: benchClient,
   live: benchLive,
 };
