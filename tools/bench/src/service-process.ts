@@ -19,6 +19,7 @@ export interface BenchService {
 export async function startBenchService(
   name: ServiceName,
   env: Record<string, string>,
+  options: { nodeArgs?: string[] } = {},
 ): Promise<BenchService> {
   const port = await freePort();
   const managed = startService(name, {
@@ -30,6 +31,7 @@ export async function startBenchService(
       ...(process.env.BENCH_PROFILE_DIR
         ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
         : []),
+      ...(options.nodeArgs ?? []),
       join(repoRoot, "services", name, "src", "main.ts"),
     ],
     env: {
