@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { waitFor } from "@syncstack/shared/testing";
 import { FileStorage, MemoryStorage, type SyncState } from "./node.ts";
-import { startClientTest, storagePath } from "./testing/client-fixture.ts";
+import { baseUrl, type Intercept, startClientTest, storagePath } from "./testing/client-fixture.ts";
 
 let t: Awaited<ReturnType<typeof startClientTest>>;
 
@@ -15,8 +15,19 @@ beforeEach(() => t.sync.resetFirestore());
 const write = (document: string, data: Record<string, unknown>) =>
   t.sync.post("/v1/sync", { collection: "notes", document, data });
 
+/** A server without the live stream, as before it existed: the stream's request gets JSON. */
+const withoutStream: Intercept = ({ url, init }, forward) => {
+  const headers = (init.headers ?? {}) as Record<string, string>;
+  if (headers.accept !== "text/event-stream") return forward();
+  return fetch(url.replace(baseUrl, t.state.target), {
+    ...init,
+    headers: { ...headers, accept: "application/json" },
+  });
+};
+
 describe("subscribe", () => {
   test("keeps the cache current by polling the feed when the server has no stream", async () => {
+    t.state.intercept = withoutStream;
     const path = storagePath();
     const client = t.client({ storage: new FileStorage(path) });
     const states: SyncState[] = [];
@@ -50,9 +61,9 @@ describe("subscribe", () => {
     await next.ready;
     assert.deepEqual(next.get("notes", "a")?.data, { title: "a", done: true });
     const requests: string[] = [];
-    t.state.intercept = ({ url }, forward) => {
-      requests.push(url);
-      return forward();
+    t.state.intercept = (request, forward) => {
+      requests.push(request.url);
+      return withoutStream(request, forward);
     };
     next.subscribe("notes");
     await write("c", { title: "c" });
@@ -62,6 +73,36 @@ describe("subscribe", () => {
       requests.every((url) => url.includes("since=")),
       "every read resumes from the cursor",
     );
+  });
+
+  test("follows the server's live stream, with no poll of the JSON feed", async () => {
+    const requests: string[] = [];
+    t.state.intercept = ({ url, init }, forward) => {
+      requests.push(`${(init.headers as Record<string, string>).accept} ${url}`);
+      return forward();
+    };
+    const client = t.client({ storage: new MemoryStorage() });
+    const states: string[] = [];
+    client.on("sync-state", (state) => state.kind === "feed" && states.push(state.state));
+    const stop = client.subscribe("streamed");
+    await t.sync.post("/v1/sync", { collection: "streamed", document: "s", data: { title: "s" } });
+    await waitFor("s in the cache", () => client.get("streamed", "s"));
+    await t.sync.post("/v1/sync", { collection: "streamed", document: "s", data: { done: true } });
+    await waitFor("s at version 2", () =>
+      client.get("streamed", "s")?.version === 2 ? true : undefined,
+    );
+    t.state.intercept = undefined;
+    assert.deepEqual(client.get("streamed", "s")?.data, { title: "s", done: true });
+    assert.ok(states.includes("streaming"), `feed states: ${states.join(", ")}`);
+    assert.ok(!states.includes("polling"), `feed states: ${states.join(", ")}`);
+    // Its own collection: clients of the tests before still poll theirs.
+    const reads = requests.filter((request) => request.includes("collection=streamed"));
+    assert.ok(
+      reads.length > 0 && reads.every((request) => request.startsWith("text/event-stream ")),
+      `reads: ${reads.join(", ")}`,
+    );
+    await stop();
+    await client.close();
   });
 
   test("a 410 clears the cache and resyncs from the start", async () => {
