@@ -44,6 +44,7 @@ export {
   preconditionFailures,
 } from "./grpc-status.ts";
 export { createApp } from "./http/app.ts";
+export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
 export {
   processedMessageRecord,
   processedMessagesCollection,

@@ -34,6 +34,8 @@ export interface ServiceDefinition {
   routes?: (app: Express) => void;
   /** Background work started with the server (sweepers), stopped on shutdown. */
   start?: () => () => Promise<void>;
+  /** Called when the server starts draining (SIGTERM): end long-lived responses such as streams. */
+  drain?: () => Promise<void> | void;
 }
 
 /** Builds a context from config; tests pass their own logger or clients. */
@@ -133,6 +135,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     logger: context.logger,
     graceMs: config.SHUTDOWN_GRACE_MS,
     handleSignals: true,
+    onDrain: definition.drain,
     onShutdown: async () => {
       await Promise.allSettled([...pulls.map((pull) => pull.close()), stopBackground?.()]);
       await closeServiceContext(context);

@@ -10,10 +10,12 @@ import {
   type TokenVerifier,
   tokenVerifierFor,
 } from "@syncstack/shared";
+import { ChangeStreams } from "./change-stream.ts";
 import { listChanges } from "./changes.ts";
 import type { SyncConfig } from "./config.ts";
 import { createUser } from "./create-user.ts";
 import { deleteDocument, getDocument, patchDocument } from "./documents.ts";
+import { LiveChanges } from "./live-changes.ts";
 import { onUserCreated } from "./on-user-created.ts";
 import { Outbox } from "./outbox.ts";
 import { OutboxSweeper } from "./outbox-sweeper.ts";
@@ -28,7 +30,7 @@ export function syncService(
   verifyToken: TokenVerifier = tokenVerifierFor(context.config),
   now: Clock = systemClock,
   rules: AccessRules = loadAccessRules(context.config.ACCESS_RULES_FILE ?? defaultAccessRulesFile),
-): ServiceDefinition & { outbox: Outbox; sweeper: OutboxSweeper } {
+): ServiceDefinition & { outbox: Outbox; sweeper: OutboxSweeper; streams: ChangeStreams } {
   const { config, firestore } = context;
   const tombstoneRetentionMs = config.TOMBSTONE_RETENTION_DAYS * 86_400_000;
   const outbox = new Outbox(firestore, context.publisher, context.logger, {
@@ -46,9 +48,18 @@ export function syncService(
     tombstoneRetentionMs,
     now,
   });
+  const live = new LiveChanges(context.logger, { share: config.STREAM_LISTENERS === "shared" });
+  const streams = new ChangeStreams(live, context.logger, {
+    heartbeatMs: config.STREAM_HEARTBEAT_MS,
+    maxLifetimeMs: config.STREAM_MAX_LIFETIME_MS,
+    maxConnections: config.STREAM_MAX_CONNECTIONS,
+    maxBufferBytes: config.STREAM_MAX_BUFFER_BYTES,
+    deadlineMs: config.DEADLINE_MS,
+  });
   return {
     outbox,
     sweeper,
+    streams,
     consumers: [onUserCreated(firestore, config.DEADLINE_MS)],
     routes: (app) => {
       const auth = requireUser(verifyToken);
@@ -61,6 +72,7 @@ export function syncService(
           deadlineMs: config.DEADLINE_MS,
           tombstoneRetentionMs,
           now,
+          streams,
         }),
       );
       const document = "/v1/documents/:collection/:document";
@@ -69,12 +81,14 @@ export function syncService(
       app.delete(document, auth, deleteDocument(writer));
       app.post("/v1/users", auth, createUser(context.publisher));
     },
+    drain: () => streams.drain(),
     start: () => {
       const stop = startSweeper(() => sweeper.sweep(), {
         intervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,
         onError: (error) => context.logger.error("outbox sweep failed", { error }),
       });
       return async () => {
+        live.close();
         await stop();
         await outbox.drain();
       };

@@ -18,6 +18,16 @@ export const syncEnvSchema = withDefaultPort(
     TOMBSTONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
     /** An outbox entry older than this and not yet published is republished by the sweeper. */
     OUTBOX_SWEEP_AGE_MS: z.coerce.number().int().min(0).default(30_000),
+    /** How often an idle change stream sends a `: ping` comment, so proxies keep it open. */
+    STREAM_HEARTBEAT_MS: z.coerce.number().int().min(10).default(15_000),
+    /** A change stream's longest life; keep it below the request timeout (Cloud Run's is 5 min). */
+    STREAM_MAX_LIFETIME_MS: z.coerce.number().int().min(100).default(270_000),
+    /** Change streams one instance holds at most; one more is 503 with Retry-After. */
+    STREAM_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(2_000),
+    /** Bytes queued for a stream's client past which it is disconnected as too slow. */
+    STREAM_MAX_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+    /** `shared`: one Firestore listener per instance and feed; `per-connection`: one per stream (for comparison). */
+    STREAM_LISTENERS: z.enum(["shared", "per-connection"]).default("shared"),
   }),
   8081,
 );

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import type { Firestore, Timestamp } from "@google-cloud/firestore";
 import { realtimeUpdates, userCreated } from "@syncstack/shared";
 import { type Collector, testProjectId } from "@syncstack/shared/testing";
-import { encodeCursor } from "./changes.ts";
+import { encodeCursor } from "./change-feed.ts";
 import { eventsFor, startSync } from "./testing/sync-fixture.ts";
 
 const projectId = testProjectId();

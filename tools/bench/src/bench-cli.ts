@@ -7,6 +7,7 @@ import { benchBackup } from "./backup-bench.ts";
 import { benchFeed } from "./feed-bench.ts";
 import { benchFiles } from "./files-bench.ts";
 import { benchMigrate } from "./migrate-bench.ts";
+import { benchStream } from "./stream-bench.ts";
 import { benchSync } from "./sync-bench.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
@@ -18,6 +19,7 @@ const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   migrate: benchMigrate,
   files: benchFiles,
   backup: benchBackup,
+  stream: benchStream,
 };
 const chosen = process.argv.slice(2);
 if (chosen.includes("--help") || chosen.includes("-h")) {

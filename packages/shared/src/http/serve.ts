@@ -10,6 +10,8 @@ export interface ServeOptions {
   logger: Logger;
   /** How long SIGTERM waits for in-flight requests before closing their connections. */
   graceMs: number;
+  /** Runs when draining starts, before waiting for requests: end long-lived responses (streams). */
+  onDrain?: () => Promise<void> | void;
   /** Runs after the server stopped taking requests: flush publishers, stop workers, close clients. */
   onShutdown?: () => Promise<void>;
   /** Install SIGTERM/SIGINT handlers that shut down and exit (main.ts); off in tests. */
@@ -44,11 +46,12 @@ export async function serve(app: Express, options: ServeOptions): Promise<Servin
       stateOf(app).draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      const drained = options.onDrain?.();
       const timer = setTimeout(() => {
         logger.warn("grace period over, closing open connections");
         server.closeAllConnections();
       }, options.graceMs);
-      await closed;
+      await Promise.all([closed, drained]);
       clearTimeout(timer);
       await options.onShutdown?.();
       logger.info("stopped");

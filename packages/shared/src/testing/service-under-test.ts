@@ -184,6 +184,7 @@ export async function startServiceUnderTest<C extends BaseConfig, D extends Serv
     close: async () => {
       await Promise.all([...collectors.values()].map((collector) => collector.close()));
       await options.beforeClose?.(definition);
+      await definition.drain?.();
       await server.close();
       await stopBackground?.();
       await closeServiceContext(context);

@@ -1,0 +1,334 @@
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { AccessRules, serve } from "@syncstack/shared";
+import { waitFor } from "@syncstack/shared/testing";
+import { type Cursor, compareCursors, decodeCursor, encodeCursor } from "./change-feed.ts";
+import { openSse, type SseStream } from "./testing/sse.ts";
+import { startSync } from "./testing/sync-fixture.ts";
+
+const rules = new AccessRules({
+  projects: { policy: "members", members_field: "members" },
+  posts: { policy: "shared-read" },
+  flags: { policy: "admin-only" },
+});
+
+type Sync = Awaited<ReturnType<typeof startSync>>;
+let sync: Sync;
+const opened: SseStream[] = [];
+
+before(async () => {
+  sync = await startSync({ rules });
+});
+after(async () => {
+  for (const stream of opened) stream.close();
+  await sync.close();
+});
+beforeEach(() => sync.resetFirestore());
+
+/** Opens a change stream on `instance` as `uid` (alice by default). */
+async function open(
+  query: string,
+  options: { instance?: Sync; uid?: string; admin?: boolean; lastEventId?: string } = {},
+): Promise<SseStream> {
+  const instance = options.instance ?? sync;
+  const token = instance.token(options.uid ?? "alice", options.admin ? { admin: true } : {});
+  const stream = await openSse(`${instance.url}/v1/changes?${query}`, {
+    authorization: `Bearer ${token}`,
+    ...(options.lastEventId ? { "last-event-id": options.lastEventId } : {}),
+  });
+  opened.push(stream);
+  return stream;
+}
+
+async function write(
+  collection: string,
+  document: string,
+  data: Record<string, unknown>,
+  uid = "alice",
+  instance = sync,
+): Promise<void> {
+  const response = await instance.post("/v1/sync", { collection, document, data }, { uid });
+  assert.equal(response.status, 200, await response.text());
+}
+
+const documents = (changes: Awaited<ReturnType<SseStream["waitForChanges"]>>) =>
+  changes.map((change) => `${change.item.document}@${change.item.version}`);
+
+/** Every event id is a cursor after the one before it: nothing sent twice, nothing out of order. */
+function assertIncreasing(stream: SseStream): void {
+  let previous: Cursor | undefined;
+  for (const { id } of stream.changes()) {
+    const cursor = decodeCursor(id);
+    if (previous)
+      assert.ok(compareCursors(previous, cursor) < 0, `${id} is not after the previous`);
+    previous = cursor;
+  }
+}
+
+describe("GET /v1/changes as server-sent events", () => {
+  test("sends what changed after the cursor, then every later change live", async () => {
+    await write("notes", "a", { n: 1 });
+    await write("notes", "b", { n: 2 });
+    const stream = await open("collection=notes");
+    assert.equal(stream.status, 200);
+    assert.match(stream.headers.get("content-type") ?? "", /^text\/event-stream/);
+    assert.deepEqual(documents(await stream.waitForChanges(2)), ["a@1", "b@1"]);
+    assert.deepEqual(stream.events[0], { retry: 1_000 });
+    await write("notes", "c", { n: 3 });
+    await write("notes", "a", { n: 4 });
+    assert.deepEqual(documents(await stream.waitForChanges(4)), ["a@1", "b@1", "c@1", "a@2"]);
+    const [first] = stream.changes();
+    assert.deepEqual(first?.item.data, { n: 1 });
+    assert.equal(first?.item.created_by, "alice");
+    assertIncreasing(stream);
+  });
+
+  test("resumes from Last-Event-ID, which wins over since, with nothing missed or repeated", async () => {
+    await write("notes", "a", {});
+    await write("notes", "b", {});
+    const first = await open("collection=notes");
+    const [afterA, afterB] = await first.waitForChanges(2);
+    first.close();
+    await write("notes", "c", {});
+    await write("notes", "a", { again: true });
+    const resumed = await open(`collection=notes&since=${afterA?.id}`, {
+      lastEventId: afterB?.id ?? "",
+    });
+    assert.deepEqual(documents(await resumed.waitForChanges(2)), ["c@1", "a@2"]);
+    await write("notes", "d", {});
+    assert.deepEqual(documents(await resumed.waitForChanges(3)), ["c@1", "a@2", "d@1"]);
+    const bySince = await open(`collection=notes&since=${afterB?.id}`);
+    assert.deepEqual(documents(await bySince.waitForChanges(3)), ["c@1", "a@2", "d@1"]);
+    assertIncreasing(resumed);
+  });
+
+  test("writes racing the catch-up to live handover arrive once each, in order", async () => {
+    const writes = (async () => {
+      for (let round = 1; round <= 4; round++)
+        await Promise.all(Array.from({ length: 8 }, (_, i) => write("notes", `d${i}`, { round })));
+    })();
+    const streams = [];
+    for (let i = 0; i < 3; i++) {
+      streams.push(await open("collection=notes"));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await writes;
+    for (const stream of streams) {
+      await waitFor("every document's last version", () => {
+        const latest = new Map(stream.changes().map((c) => [c.item.document, c.item.version]));
+        return latest.size === 8 && [...latest.values()].every((v) => v === 4) ? true : undefined;
+      });
+      assertIncreasing(stream);
+      const seen = documents(stream.changes());
+      assert.equal(new Set(seen).size, seen.length, `sent twice: ${seen}`);
+    }
+  });
+
+  test("with a listener per stream, too, catch-up hands over to live exactly", async () => {
+    const own = await startSync({
+      rules,
+      projectId: sync.projectId,
+      unsubscribed: true,
+      env: { STREAM_LISTENERS: "per-connection" },
+    });
+    try {
+      await write("notes", "a", {});
+      const writes = Promise.all(["b", "c", "d"].map((id) => write("notes", id, {})));
+      const stream = await open("collection=notes", { instance: own });
+      await writes;
+      await write("notes", "a", { again: true });
+      const seen = documents(await stream.waitForChanges(5));
+      assert.deepEqual(seen.slice(0, 1), ["a@1"]);
+      assert.deepEqual([...seen].sort(), ["a@1", "a@2", "b@1", "c@1", "d@1"]);
+      assertIncreasing(stream);
+      stream.close();
+    } finally {
+      await own.close();
+    }
+  });
+
+  test("a stream on one instance sees writes made through another", async () => {
+    const other = await startSync({ rules, projectId: sync.projectId, unsubscribed: true });
+    try {
+      const stream = await open("collection=notes", { instance: other });
+      await write("notes", "from-a", { via: "a" });
+      assert.deepEqual(documents(await stream.waitForChanges(1)), ["from-a@1"]);
+      stream.close();
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("follows the access rules: no one else's documents, members see shared ones", async () => {
+    const bob = await open("collection=notes", { uid: "bob" });
+    const bobProjects = await open("collection=projects", { uid: "bob" });
+    const bobPosts = await open("collection=posts", { uid: "bob" });
+    const admin = await open("collection=notes", { uid: "ops", admin: true });
+    await write("notes", "alice-private", { secret: true });
+    await write("projects", "team", { members: ["bob"] });
+    await write("projects", "solo", { members: [] });
+    await write("posts", "p1", { text: "hi" });
+    await write("notes", "bob-own", {}, "bob");
+    assert.deepEqual(documents(await bob.waitForChanges(1)), ["bob-own@1"]);
+    assert.deepEqual(documents(await bobProjects.waitForChanges(1)), ["team@1"]);
+    assert.deepEqual(documents(await bobPosts.waitForChanges(1)), ["p1@1"]);
+    assert.deepEqual(documents(await admin.waitForChanges(2)), ["alice-private@1", "bob-own@1"]);
+    // Bob's own write came after alice's: had hers been sent to him it would be first.
+    assert.equal(bob.changes().length, 1);
+    assert.equal(bobProjects.changes().length, 1);
+    const refused = await open("collection=flags", { uid: "bob" });
+    assert.equal(refused.status, 403);
+    assert.match(JSON.stringify(await refused.json()), /admin-only/);
+  });
+
+  test("sends deletes as tombstones", async () => {
+    await write("notes", "gone", { x: 1 });
+    const stream = await open("collection=notes");
+    await stream.waitForChanges(1);
+    const deleted = await sync.request("/v1/documents/notes/gone", { method: "DELETE" });
+    assert.equal(deleted.status, 200);
+    const [, tombstone] = await stream.waitForChanges(2);
+    assert.deepEqual(
+      { document: tombstone?.item.document, deleted: tombstone?.item.deleted },
+      { document: "gone", deleted: true },
+    );
+    assert.equal("data" in (tombstone?.item ?? {}), false);
+  });
+
+  test("answers a bad or expired cursor with a JSON error before streaming", async () => {
+    const old = Math.floor(Date.now() / 1_000) - 40 * 86_400;
+    const expired = await open(`collection=notes&since=${encodeCursor({ s: old, n: 0, id: "x" })}`);
+    assert.equal(expired.status, 410);
+    assert.equal(((await expired.json()) as { error: { code: string } }).error.code, "gone");
+    const stale = await open("collection=notes", {
+      lastEventId: encodeCursor({ s: old, n: 0, id: "x" }),
+    });
+    assert.equal(stale.status, 410);
+    const garbage = await open("collection=notes", { lastEventId: "garbage" });
+    assert.equal(garbage.status, 400);
+    assert.deepEqual(await garbage.json(), {
+      error: {
+        code: "invalid_argument",
+        message: "Last-Event-ID is not a cursor this API returned",
+      },
+    });
+    const unauthenticated = await openSse(`${sync.url}/v1/changes?collection=notes`, {});
+    assert.equal(unauthenticated.status, 401);
+  });
+});
+
+describe("change streams on Cloud Run", () => {
+  test("pings while idle and ends at the lifetime with a reconnect hint", async () => {
+    const short = await startSync({
+      rules,
+      projectId: sync.projectId,
+      unsubscribed: true,
+      env: { STREAM_HEARTBEAT_MS: "50", STREAM_MAX_LIFETIME_MS: "600" },
+    });
+    try {
+      const stream = await open("collection=notes", { instance: short });
+      await stream.waitForEvent((event) => event.comment === "ping");
+      await stream.ended;
+      const end = stream.events.at(-1);
+      assert.equal(end?.event, "end");
+      assert.deepEqual(JSON.parse(end?.data ?? ""), { reason: "lifetime", retry_ms: 0 });
+    } finally {
+      await short.close();
+    }
+  });
+
+  test("ends streams with a shutdown event when the server drains", async () => {
+    const instance = await startSync({ rules, projectId: sync.projectId, unsubscribed: true });
+    const served = await serve(instance.app, {
+      port: 0,
+      logger: instance.context.logger,
+      graceMs: 10_000,
+      onDrain: () => instance.definition.streams.drain(),
+    });
+    try {
+      const stream = await openSse(`http://127.0.0.1:${served.port}/v1/changes?collection=notes`, {
+        authorization: `Bearer ${instance.token("alice")}`,
+      });
+      opened.push(stream);
+      await stream.waitForEvent((event) => event.retry !== undefined);
+      const started = Date.now();
+      await served.shutdown();
+      assert.ok(Date.now() - started < 5_000, "the drain did not wait for the grace period");
+      await stream.ended;
+      const end = stream.events.at(-1);
+      assert.deepEqual(JSON.parse(end?.data ?? ""), { reason: "shutdown", retry_ms: 1_000 });
+    } finally {
+      await instance.close();
+    }
+  });
+
+  test("refuses a stream past the connection limit with 503 and Retry-After", async () => {
+    const limited = await startSync({
+      rules,
+      projectId: sync.projectId,
+      unsubscribed: true,
+      env: { STREAM_MAX_CONNECTIONS: "1" },
+    });
+    try {
+      const first = await open("collection=notes", { instance: limited });
+      assert.equal(first.status, 200);
+      const second = await open("collection=notes", { instance: limited, uid: "bob" });
+      assert.equal(second.status, 503);
+      assert.equal(second.headers.get("retry-after"), "1");
+      assert.match(JSON.stringify(await second.json()), /limit of 1 change streams/);
+      first.close();
+      await waitFor("the stream closed", () =>
+        limited.definition.streams.size === 0 ? true : undefined,
+      );
+      const third = await open("collection=notes", { instance: limited, uid: "bob" });
+      assert.equal(third.status, 200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test("disconnects a client that does not read rather than queueing for it", async () => {
+    const capped = await startSync({
+      rules,
+      projectId: sync.projectId,
+      unsubscribed: true,
+      env: { STREAM_MAX_BUFFER_BYTES: "65536" },
+    });
+    let socket: Socket | undefined;
+    try {
+      // A client that reads gets a change larger than the cap: the cap is on what is queued.
+      const reader = await open("collection=notes", { instance: capped });
+      await write("notes", "large", { big: "y".repeat(256 * 1_024) }, "alice", capped);
+      assert.deepEqual(documents(await reader.waitForChanges(1)), ["large@1"]);
+      reader.close();
+      await waitFor("the reader gone", () =>
+        capped.definition.streams.size === 0 ? true : undefined,
+      );
+      socket = connect(Number(new URL(capped.url).port), "127.0.0.1");
+      socket.pause();
+      await new Promise((resolve) => socket?.once("connect", resolve));
+      socket.write(
+        `GET /v1/changes?collection=notes HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\nauthorization: Bearer ${capped.token("alice")}\r\n\r\n`,
+      );
+      await waitFor("the stream opened", () =>
+        capped.definition.streams.size === 1 ? true : undefined,
+      );
+      const big = "x".repeat(512 * 1_024);
+      for (let i = 0; i < 40 && capped.definition.streams.size > 0; i++) {
+        await write("notes", `big${i}`, { big }, "alice", capped);
+      }
+      await waitFor("the slow client disconnected", () =>
+        capped.definition.streams.size === 0 ? true : undefined,
+      );
+      assert.ok(
+        capped.logs.some(
+          (entry) => entry.message === "change stream ended" && entry.reason === "slow",
+        ),
+      );
+    } finally {
+      socket?.destroy();
+      await capped.close();
+    }
+  });
+});

@@ -1,0 +1,252 @@
+import type { QueryDocumentSnapshot } from "@google-cloud/firestore";
+import { AppError, type Logger, withDeadline } from "@syncstack/shared";
+import type { Response } from "express";
+import {
+  type Cursor,
+  compareCursors,
+  cursorOf,
+  encodeCursor,
+  type Feed,
+  itemOf,
+  queryAfter,
+} from "./change-feed.ts";
+import type { LiveChanges } from "./live-changes.ts";
+
+/** Why the server ends a stream, and how long the client waits before resuming. */
+export type EndReason = "lifetime" | "shutdown" | "slow";
+
+export interface StreamOptions {
+  heartbeatMs: number;
+  maxLifetimeMs: number;
+  maxConnections: number;
+  /** Bytes queued for a client past which it is disconnected (it resumes from its last cursor). */
+  maxBufferBytes: number;
+  deadlineMs: number;
+}
+
+/** The wait a client is told before it resumes, by why its stream ended. */
+const retryAfterEnd: Record<EndReason, number> = { lifetime: 0, shutdown: 1_000, slow: 5_000 };
+
+/**
+ * The instance's open change streams: the connection limit, and ending them all when the
+ * server drains (SIGTERM), each with an `end` event telling the client to resume elsewhere.
+ */
+export class ChangeStreams {
+  readonly #open = new Set<(reason: EndReason) => void>();
+  /** Streams still reading (subscribing or catching up), which a drain waits for. */
+  readonly #reading = new Set<Promise<void>>();
+  #draining = false;
+
+  readonly live: LiveChanges;
+  readonly logger: Logger;
+  readonly options: StreamOptions;
+
+  constructor(live: LiveChanges, logger: Logger, options: StreamOptions) {
+    this.live = live;
+    this.logger = logger;
+    this.options = options;
+  }
+
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** Ends every stream (reason shutdown), refuses new ones, and waits for their reads to settle. */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    for (const end of [...this.#open]) end("shutdown");
+    await Promise.allSettled([...this.#reading]);
+  }
+
+  /** Streams the feed after `since` to the response: catch-up, then live. */
+  async stream(
+    feed: Feed,
+    since: Cursor | undefined,
+    pageSize: number,
+    response: Response,
+  ): Promise<void> {
+    if (this.#draining) {
+      throw new AppError("unavailable", "the instance is shutting down: reconnect");
+    }
+    if (this.#open.size >= this.options.maxConnections) {
+      throw new AppError(
+        "unavailable",
+        `this instance holds its limit of ${this.options.maxConnections} change streams: retry later`,
+      );
+    }
+    const connection = new Connection(this, feed, since, response);
+    this.#open.add(connection.end);
+    response.on("close", () => {
+      connection.close();
+      this.#open.delete(connection.end);
+    });
+    const reading = connection.run(pageSize);
+    this.#reading.add(reading);
+    try {
+      await reading;
+    } finally {
+      this.#reading.delete(reading);
+    }
+  }
+}
+
+/** One client's stream. */
+class Connection {
+  #last: Cursor | undefined;
+  /** Live changes that arrived during catch-up, latest version of each document. */
+  #pending: Map<string, QueryDocumentSnapshot> | undefined = new Map();
+  #closed = false;
+  #timers: NodeJS.Timeout[] = [];
+  #unsubscribe: (() => void) | undefined;
+
+  readonly streams: ChangeStreams;
+  readonly feed: Feed;
+  readonly response: Response;
+
+  constructor(streams: ChangeStreams, feed: Feed, since: Cursor | undefined, response: Response) {
+    this.streams = streams;
+    this.feed = feed;
+    this.response = response;
+    this.#last = since;
+  }
+
+  async run(pageSize: number): Promise<void> {
+    const { options, logger } = this.streams;
+    const response = this.response;
+    // Subscribed before catching up, so every commit after the catch-up's last read reaches
+    // this stream; subscribed before the headers, so a failure is still a JSON error.
+    this.#unsubscribe = await this.streams.live.subscribe(this.feed, (docs) => this.#onLive(docs));
+    if (this.#closed) {
+      this.#unsubscribe();
+      return;
+    }
+    response.status(200).set({
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      // The socket closes with the stream: a draining server then has nothing left to wait for.
+      connection: "close",
+      "x-accel-buffering": "no",
+    });
+    response.flushHeaders();
+    response.socket?.setNoDelay(true);
+    this.#write("retry: 1000\n\n");
+    this.#timers.push(
+      setInterval(() => {
+        this.#write(": ping\n\n");
+        this.#checkBuffer();
+      }, options.heartbeatMs),
+      // Up to a tenth less than the maximum, so streams opened together do not end together.
+      setTimeout(() => this.end("lifetime"), options.maxLifetimeMs * (1 - Math.random() * 0.1)),
+    );
+    try {
+      await this.#catchUp(pageSize);
+    } catch (error) {
+      // The headers are sent: the client sees the stream drop and resumes from its last id.
+      logger.error("change stream catch-up failed", { error, collection: this.feed.collection });
+      this.close();
+      response.end();
+    }
+  }
+
+  async #catchUp(pageSize: number): Promise<void> {
+    for (;;) {
+      const query = queryAfter(this.feed, this.#last).limit(pageSize);
+      const page = await withDeadline("firestore.changes", this.streams.options.deadlineMs, () =>
+        query.get(),
+      );
+      for (const doc of page.docs) {
+        if (this.#closed) return;
+        // Catch-up paces itself to the client rather than queueing in memory.
+        if (!this.#send(doc)) await this.#drained();
+      }
+      if (this.#closed || page.size < pageSize) break;
+    }
+    const pending = [...(this.#pending?.values() ?? [])];
+    this.#pending = undefined;
+    this.#sendAll(sortByPosition(pending, this.feed));
+  }
+
+  /** Past the cap the client is not keeping up: it resumes from its cursor later. */
+  #checkBuffer(): boolean {
+    if (this.response.writableLength <= this.streams.options.maxBufferBytes) return true;
+    this.end("slow");
+    return false;
+  }
+
+  #drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.response.off("drain", done);
+        this.response.off("close", done);
+        resolve();
+      };
+      this.response.on("drain", done);
+      this.response.on("close", done);
+    });
+  }
+
+  #onLive(docs: QueryDocumentSnapshot[]): void {
+    if (this.#closed) return;
+    if (this.#pending) {
+      for (const doc of docs) this.#pending.set(doc.id, doc);
+      return;
+    }
+    this.#sendAll(docs);
+  }
+
+  #sendAll(docs: QueryDocumentSnapshot[]): void {
+    for (const doc of docs) {
+      if (this.#closed) return;
+      // Live changes cannot wait for one client, nor be queued for it without bound; checked
+      // before each send, so one change larger than the cap still goes out.
+      if (!this.#checkBuffer()) return;
+      this.#send(doc);
+    }
+  }
+
+  /** Sends a document unless it is not after the last position sent; false when the client is behind. */
+  #send(doc: QueryDocumentSnapshot): boolean {
+    const at = cursorOf(doc, this.feed.clock);
+    if (!at || (this.#last && compareCursors(at, this.#last) <= 0)) return true;
+    this.#last = at;
+    return this.#write(
+      `id: ${encodeCursor(at)}\nevent: change\ndata: ${JSON.stringify(itemOf(doc))}\n\n`,
+    );
+  }
+
+  #write(text: string): boolean {
+    if (this.#closed) return true;
+    return this.response.write(text);
+  }
+
+  /** Ends the stream with an `end` event saying why and when to resume. */
+  readonly end = (reason: EndReason): void => {
+    if (this.#closed) return;
+    const data = JSON.stringify({ reason, retry_ms: retryAfterEnd[reason] });
+    this.#write(`event: end\ndata: ${data}\n\n`);
+    this.close();
+    this.response.end();
+    // A client that does not read would hold the socket until its queue drains: never.
+    const timer = setTimeout(() => this.response.destroy(), reason === "slow" ? 1_000 : 10_000);
+    timer.unref();
+    this.response.once("close", () => clearTimeout(timer));
+    this.streams.logger.info("change stream ended", {
+      reason,
+      collection: this.feed.collection,
+    });
+  };
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#unsubscribe?.();
+  }
+}
+
+function sortByPosition(docs: QueryDocumentSnapshot[], feed: Feed): QueryDocumentSnapshot[] {
+  return docs
+    .map((doc) => ({ doc, at: cursorOf(doc, feed.clock) }))
+    .sort((a, b) => (a.at && b.at ? compareCursors(a.at, b.at) : 0))
+    .map((entry) => entry.doc);
+}
