@@ -16,7 +16,7 @@ const write = (document: string, data: Record<string, unknown>) =>
   t.sync.post("/v1/sync", { collection: "notes", document, data });
 
 describe("subscribe", () => {
-  test("keeps the cache current by polling the feed when the server has no stream", async () => {
+  test("keeps the cache current through the live stream, and resumes from its cursor", async () => {
     const path = storagePath();
     const client = t.client({ storage: new FileStorage(path) });
     const states: SyncState[] = [];
@@ -36,12 +36,15 @@ describe("subscribe", () => {
     const deleted = await t.sync.request("/v1/documents/notes/b", { method: "DELETE" });
     assert.equal(deleted.status, 200);
     await waitFor("b gone", () => (client.get("notes", "b") === undefined ? true : undefined));
+    // The change event follows the cache's update once it is persisted.
+    await waitFor("b's delete event", () => (changes.includes("b:gone") ? true : undefined));
     assert.deepEqual(
       client.list("notes").map((doc) => doc.id),
       ["a"],
     );
-    assert.ok(changes.includes("a:1") && changes.includes("a:2") && changes.includes("b:gone"));
-    assert.ok(states.some((s) => s.kind === "feed" && s.state === "polling"));
+    // A feed carries each document's latest state: a version may be passed over, never the last.
+    assert.ok(changes.includes("a:2") && changes.includes("b:gone"), changes.join(" "));
+    assert.ok(states.some((s) => s.kind === "feed" && s.state === "streaming"));
     await stop();
     await client.close();
 
@@ -50,8 +53,9 @@ describe("subscribe", () => {
     await next.ready;
     assert.deepEqual(next.get("notes", "a")?.data, { title: "a", done: true });
     const requests: string[] = [];
-    t.state.intercept = ({ url }, forward) => {
-      requests.push(url);
+    t.state.intercept = ({ url, init }, forward) => {
+      const headers = (init.headers ?? {}) as Record<string, string>;
+      requests.push(headers["last-event-id"] ? `${url}#last-event-id` : url);
       return forward();
     };
     next.subscribe("notes");
@@ -59,9 +63,34 @@ describe("subscribe", () => {
     await waitFor("c", () => next.get("notes", "c"));
     t.state.intercept = undefined;
     assert.ok(
-      requests.every((url) => url.includes("since=")),
+      requests.every((url) => url.includes("since=") || url.endsWith("#last-event-id")),
       "every read resumes from the cursor",
     );
+  });
+
+  test("falls back to polling the JSON feed when the server answers no stream", async () => {
+    // A proxy that drops the Accept header: the server answers the JSON feed.
+    t.state.intercept = ({ init }, forward) => {
+      const headers = { ...((init.headers ?? {}) as Record<string, string>) };
+      delete headers.accept;
+      init.headers = headers;
+      return forward();
+    };
+    const client = t.client({ storage: new MemoryStorage() });
+    const states: SyncState[] = [];
+    client.on("sync-state", (state) => states.push(state));
+    const stop = client.subscribe("notes");
+    await write("p", { title: "p" });
+    await waitFor("p in the cache", () => client.get("notes", "p"));
+    await write("p", { done: true });
+    await waitFor("p at version 2", () =>
+      client.get("notes", "p")?.version === 2 ? true : undefined,
+    );
+    assert.ok(states.some((s) => s.kind === "feed" && s.state === "polling"));
+    assert.ok(!states.some((s) => s.kind === "feed" && s.state === "streaming"));
+    t.state.intercept = undefined;
+    await stop();
+    await client.close();
   });
 
   test("a 410 clears the cache and resyncs from the start", async () => {
