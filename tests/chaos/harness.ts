@@ -52,6 +52,7 @@ export async function startChaosStack(
   const ports = {
     pubsub: await freePort(),
     firestore: await freePort(),
+    auth: await freePort(),
     storage: await freePort(),
   } as StackOptions["ports"];
   for (const name of serviceNames) ports[name] = await freePort();

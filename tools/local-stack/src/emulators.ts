@@ -36,7 +36,7 @@ export type EmulatorOptions = {
 
 /** An emulator that answered its health check; `stop()` exports (if persistent) and kills it. */
 export type RunningEmulator = {
-  kind: EmulatorKind;
+  kind: EmulatorKind | "auth";
   host: string;
   pid: number;
   stop(): Promise<void>;

@@ -15,6 +15,7 @@ delete process.env.STORAGE_EMULATOR_HOST;
 const defaults = {
   pubsub: 8085,
   firestore: 8080,
+  auth: 9099,
   storage: 4443,
   sync: 8081,
   files: 8082,
@@ -23,8 +24,8 @@ const defaults = {
 };
 const usage = `usage: ./syncstack up [--persist] [--free-ports] [--<part>-port <n>]... [options]
 
-Starts the Pub/Sub and Firestore emulators, the storage emulator, the four services (on
-127.0.0.1) and the scheduler, provisions topics, subscriptions and buckets, and writes the
+Starts the Pub/Sub, Firestore and Firebase Auth emulators, the storage emulator, the four
+services (on 127.0.0.1) and the scheduler, provisions topics, subscriptions and buckets, and writes the
 endpoints to <state-dir>/stack.json. SIGINT (Ctrl-C) or SIGTERM stops everything.
 
   --persist                 keep Firestore and storage data across restarts (in <state-dir>);
@@ -72,6 +73,7 @@ try {
   const ports = {
     pubsub: await port("pubsub"),
     firestore: await port("firestore"),
+    auth: await port("auth"),
     storage: await port("storage"),
     ...Object.fromEntries(
       await Promise.all(serviceNames.map(async (name) => [name, await port(name)])),
@@ -91,6 +93,7 @@ try {
       "syncstack is up:",
       `  Pub/Sub emulator    ${file.pubsub}`,
       `  Firestore emulator  ${file.firestore}`,
+      `  Auth emulator       ${file.auth}`,
       `  storage emulator    ${file.storage}`,
       ...serviceNames.map((name) => `  ${`${name} service`.padEnd(19)} ${file.services[name]}`),
       `  endpoints file      ${join(String(values["state-dir"]), "stack.json")}`,

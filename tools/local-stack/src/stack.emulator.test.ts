@@ -12,12 +12,14 @@ import { PubSub } from "@google-cloud/pubsub";
 import { Storage } from "@google-cloud/storage";
 import { deadLetterTopicName, serviceNames, topics } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
+import { signUp } from "./auth-emulator-api.ts";
 import { freePort } from "./free-port.ts";
 import { processesUsing } from "./proc-net.ts";
 import { stackStarted } from "./stack-started.ts";
 
 const cli = fileURLToPath(new URL("./stack-cli.ts", import.meta.url));
 const trigger = fileURLToPath(new URL("./trigger-cli.ts", import.meta.url));
+const userCli = fileURLToPath(new URL("./user-cli.ts", import.meta.url));
 const stateDir = await mkdtemp(join(tmpdir(), "syncstack-stack-"));
 after(() => rm(stateDir, { recursive: true, force: true }));
 
@@ -35,7 +37,7 @@ function run(
   return { child, output };
 }
 
-test("the stack command starts everything, provisions the registry, and stops without leftovers", async (t) => {
+test("the stack command starts everything, provisions the registry, signs users in with its Auth emulator, and stops without leftovers", async (t) => {
   const { child, output } = run([
     cli,
     "--free-ports",
@@ -88,6 +90,41 @@ test("the stack command starts everything, provisions the registry, and stops wi
   );
   assert.equal(record.get("processed"), true);
   assert.equal(record.get("bucket"), file.buckets.uploads);
+
+  // Real sign-in: a user signed up with the stack's Auth emulator writes with its ID token,
+  // and `./syncstack user add` gives a new user its profile through user-created.
+  assert.match(file.auth, /^127\.0\.0\.1:\d+$/, "stack.json lists the Auth emulator");
+  const alice = await signUp(file.auth, "alice@example.com", "secret-1");
+  const written = await fetch(`${file.services.sync}/v1/sync`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${alice.idToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ collection: "notes", document: "n1", data: { title: "hi" } }),
+  });
+  assert.equal(written.status, 200, await written.clone().text());
+  assert.equal(((await written.json()) as { version: number }).version, 1);
+  const added = run([userCli, "add", "bob@example.com", "secret-2", "--admin", "--name", "Bob"], {
+    SYNCSTACK_STATE_DIR: stateDir,
+  });
+  const [addCode] = await once(added.child, "exit");
+  assert.equal(addCode, 0, added.output.join(""));
+  const bobUid = /is uid (\S+) \(admin\); user-created published/.exec(added.output.join(""))?.[1];
+  assert.ok(bobUid, added.output.join(""));
+  const profile = await waitFor(
+    "bob's profile",
+    async () => {
+      const snapshot = await firestore.collection("users").doc(bobUid).get();
+      return snapshot.exists ? snapshot : undefined;
+    },
+    30_000,
+  );
+  assert.equal(profile.get("email"), "bob@example.com");
+  assert.equal(profile.get("display_name"), "Bob");
+  const again = run([userCli, "add", "bob@example.com", "secret-2"], {
+    SYNCSTACK_STATE_DIR: stateDir,
+  });
+  const [againCode] = await once(again.child, "exit");
+  assert.equal(againCode, 1);
+  assert.match(again.output.join(""), /accounts:signUp answered 400: EMAIL_EXISTS/);
   await firestore.terminate();
 
   const triggered = run([trigger, "stats-tick"], { SYNCSTACK_STATE_DIR: stateDir });
@@ -101,9 +138,13 @@ test("the stack command starts everything, provisions the registry, and stops wi
   assert.equal(invalidCode, 2);
   assert.match(invalid.output.join(""), /tick_at/);
 
-  const ports = [file.pubsub, file.firestore, file.storage, ...Object.values(file.services)].map(
-    (url) => Number(url.split(":").pop()),
-  );
+  const ports = [
+    file.pubsub,
+    file.firestore,
+    file.auth,
+    file.storage,
+    ...Object.values(file.services),
+  ].map((url) => Number(url.split(":").pop()));
   child.kill("SIGTERM");
   const [code] = await exited;
   assert.equal(code, 0, output.join(""));

@@ -18,6 +18,7 @@ import {
   serviceEnvironment,
   serviceNodeOptions,
 } from "@syncstack/shared/provision";
+import { checkAuthEmulatorPrerequisites, startAuthEmulator } from "./auth-emulator.ts";
 import {
   checkEmulatorPrerequisites,
   type RunningEmulator,
@@ -39,7 +40,10 @@ export type { StackFile };
 /** Ports and options of a local stack; the defaults are docs/contract.md's. */
 export interface StackOptions {
   projectId: string;
-  ports: { pubsub: number; firestore: number; storage: number } & Record<ServiceName, number>;
+  ports: { pubsub: number; firestore: number; auth: number; storage: number } & Record<
+    ServiceName,
+    number
+  >;
   /** Where stack.json (and kept Firestore data) go. */
   stateDir: string;
   /**
@@ -74,7 +78,7 @@ export interface EmulatorPart extends Omit<StackPart, "restart"> {
 /** A running stack and how to stop everything it started. */
 export interface RunningStack {
   file: StackFile;
-  parts: Record<ServiceName, StackPart> & Record<"pubsub" | "firestore", EmulatorPart>;
+  parts: Record<ServiceName, StackPart> & Record<"pubsub" | "firestore" | "auth", EmulatorPart>;
   stop(): Promise<void>;
 }
 
@@ -82,6 +86,7 @@ const colors: Record<string, number> = {
   storage: 33,
   pubsub: 35,
   firestore: 33,
+  auth: 35,
   sync: 32,
   files: 36,
   backup: 34,
@@ -92,12 +97,12 @@ const width = Math.max(...Object.keys(colors).map((name) => name.length));
 const prefixed = (name: string) => prefixLines(name, colors[name], { width });
 
 /**
- * Starts the emulators, provisions the topology from the registry, starts the four services
+ * Starts the emulators (Pub/Sub, Firestore, Firebase Auth, storage), provisions the topology from the registry, starts the four services
  * and the scheduler, waits until each is ready and writes stack.json. On failure it stops
  * whatever it had started before rethrowing.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
-  const problems = checkEmulatorPrerequisites();
+  const problems = [...checkEmulatorPrerequisites(), ...checkAuthEmulatorPrerequisites()];
   if (problems.length > 0) throw new Error(`cannot start the stack:\n  ${problems.join("\n  ")}`);
   const { ports } = options;
   const output = options.output ?? prefixed;
@@ -112,6 +117,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       "Firestore emulator",
       "stop whatever listens there or pass --firestore-port",
     ),
+    assertPortFree(ports.auth, "Auth emulator", "stop whatever listens there or pass --auth-port"),
     assertPortFree(
       ports.storage,
       "storage emulator",
@@ -141,21 +147,31 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
 
   try {
-    emulators.push(
-      ...(await Promise.all([
-        startEmulator("pubsub", { port: ports.pubsub, onLog: output("pubsub") }),
-        startEmulator("firestore", {
-          port: ports.firestore,
-          heapMiB: options.firestoreHeapMiB,
-          projectId: options.projectId,
-          onLog: output("firestore"),
-          ...(options.persist ? { dataDir: join(options.stateDir, "firestore-data") } : {}),
-        }),
-      ])),
-    );
-    const [pubsubHost, firestoreHost] = emulators.map((emulator) => emulator.host) as [
-      string,
-      string,
+    // Each is kept as it starts, so that a failure of another stops it too.
+    const track = (emulator: RunningEmulator) => {
+      emulators.push(emulator);
+      return emulator;
+    };
+    const [pubsubEmulator, firestoreEmulator, authEmulator] = await Promise.all([
+      startEmulator("pubsub", { port: ports.pubsub, onLog: output("pubsub") }).then(track),
+      startEmulator("firestore", {
+        port: ports.firestore,
+        heapMiB: options.firestoreHeapMiB,
+        projectId: options.projectId,
+        onLog: output("firestore"),
+        ...(options.persist ? { dataDir: join(options.stateDir, "firestore-data") } : {}),
+      }).then(track),
+      startAuthEmulator({
+        port: ports.auth,
+        projectId: options.projectId,
+        workDir: join(options.stateDir, "auth-emulator"),
+        onLog: output("auth"),
+      }).then(track),
+    ]);
+    const [pubsubHost, firestoreHost, authHost] = [
+      pubsubEmulator.host,
+      firestoreEmulator.host,
+      authEmulator.host,
     ];
     const serviceUrls = Object.fromEntries(
       serviceNames.map((name) => [name, `http://127.0.0.1:${ports[name]}`]),
@@ -209,8 +225,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       METADATA_SERVER_DETECTION: "none",
       // Loopback only, whatever HOST the shell has: the services accept unsigned tokens.
       HOST: "127.0.0.1",
-      // Local apps sign in against the Firebase Auth emulator, whose tokens are unsigned.
-      FIREBASE_AUTH_EMULATOR_HOST: process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099",
+      // Local apps sign in against the stack's Firebase Auth emulator, whose tokens are unsigned.
+      FIREBASE_AUTH_EMULATOR_HOST: authHost,
     };
     const launch = (name: ServiceName) =>
       startService(name, {
@@ -259,8 +275,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ServiceName,
         StackPart
       >),
-      pubsub: emulatorPart(emulators[0] as RunningEmulator),
-      firestore: emulatorPart(emulators[1] as RunningEmulator),
+      pubsub: emulatorPart(pubsubEmulator),
+      firestore: emulatorPart(firestoreEmulator),
+      auth: emulatorPart(authEmulator),
     };
 
     const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
@@ -276,6 +293,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       projectId: options.projectId,
       pubsub: pubsubHost,
       firestore: firestoreHost,
+      auth: authHost,
       storage: storageUrl,
       services: serviceUrls,
       buckets,

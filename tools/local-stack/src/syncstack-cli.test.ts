@@ -57,7 +57,16 @@ describe("./syncstack", () => {
   });
 
   test("every command has --help, which prints its usage and exits 0", async () => {
-    const commands = ["up", "trigger", "backup", "restore", "migrate", "token", "dead-letters"];
+    const commands = [
+      "up",
+      "trigger",
+      "backup",
+      "restore",
+      "migrate",
+      "token",
+      "user",
+      "dead-letters",
+    ];
     commands.push("bench", "load", "cloud", "infra", "test", "check", "format", "build");
     const results = await Promise.all(commands.map((command) => run(script, [command, "--help"])));
     for (const [i, { code, stdout, stderr }] of results.entries()) {
@@ -132,6 +141,7 @@ net.Socket.prototype.connect = function () {
     ["tools/local-stack/src/trigger-cli.ts", ["backup-requested"]],
     ["tools/dead-letters/src/dead-letters-cli.ts", ["list"]],
     ["tools/local-stack/src/provision-cli.ts", []],
+    ["tools/local-stack/src/user-cli.ts", ["add", "a@example.com", "secret-1"]],
   ];
 
   test("refuse with exit 2, say what to do, and contact nothing", async () => {

@@ -46,9 +46,13 @@ async function up(...args: string[]): Promise<Up> {
   child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const file = await stackStarted(child, stateDir, output, 120_000);
-  const ports = [file.pubsub, file.firestore, file.storage, ...Object.values(file.services)].map(
-    (url) => Number(url.split(":").pop()),
-  );
+  const ports = [
+    file.pubsub,
+    file.firestore,
+    file.auth,
+    file.storage,
+    ...Object.values(file.services),
+  ].map((url) => Number(url.split(":").pop()));
   return { child, file, output, ports };
 }
 

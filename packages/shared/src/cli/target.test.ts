@@ -12,6 +12,7 @@ const stack: StackFile = {
   projectId: "demo-target",
   pubsub: "127.0.0.1:18085",
   firestore: "127.0.0.1:18080",
+  auth: "127.0.0.1:19099",
   storage: "http://127.0.0.1:14443",
   services: {
     sync: "http://127.0.0.1:18081",

@@ -8,6 +8,8 @@ export interface StackFile {
   projectId: string;
   pubsub: string;
   firestore: string;
+  /** The Firebase Auth emulator's `host:port` (what FIREBASE_AUTH_EMULATOR_HOST takes). */
+  auth: string;
   storage: string;
   services: Record<ServiceName, string>;
   buckets: { uploads: string; thumbnails: string; backups: string };
