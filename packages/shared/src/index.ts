@@ -45,6 +45,12 @@ export {
 } from "./grpc-status.ts";
 export { createApp } from "./http/app.ts";
 export {
+  cors,
+  corsAllowedHeaders,
+  corsExposedHeaders,
+  corsOriginsSchema,
+} from "./http/cors.ts";
+export {
   processedMessageRecord,
   processedMessagesCollection,
 } from "./idempotency.ts";

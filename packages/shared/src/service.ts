@@ -34,6 +34,8 @@ export interface ServiceDefinition {
   routes?: (app: Express) => void;
   /** Background work started with the server (sweepers), stopped on shutdown. */
   start?: () => () => Promise<void>;
+  /** Browser origins allowed to call its routes (CORS); none by default. */
+  corsOrigins?: readonly string[];
 }
 
 /** Builds a context from config; tests pass their own logger or clients. */
@@ -79,6 +81,7 @@ export function createServiceApp(
     name: context.name,
     logger: context.logger,
     bodyLimitBytes: context.config.BODY_LIMIT_BYTES,
+    ...(definition.corsOrigins ? { corsOrigins: definition.corsOrigins } : {}),
     // Firestore only: with the outbox a Pub/Sub outage does not stop an instance's work, so it
     // must not take the instance out of rotation; nor may a least-privilege account list topics.
     readiness: {

@@ -1,4 +1,4 @@
-import { baseEnvSchema, withDefaultPort } from "@syncstack/shared";
+import { baseEnvSchema, corsOriginsSchema, withDefaultPort } from "@syncstack/shared";
 import { z } from "zod";
 
 /** The sync service's environment. */
@@ -18,6 +18,8 @@ export const syncEnvSchema = withDefaultPort(
     TOMBSTONE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
     /** An outbox entry older than this and not yet published is republished by the sweeper. */
     OUTBOX_SWEEP_AGE_MS: z.coerce.number().int().min(0).default(30_000),
+    /** Browser app origins allowed to call the service (CORS), comma-separated; none by default. */
+    CORS_ORIGINS: corsOriginsSchema,
   }),
   8081,
 );
