@@ -31,13 +31,15 @@ export function isMine(doc: SyncDocument, uid: string): boolean {
 
 /**
  * One note: read mode (title, body, who it is shared with, edit / share / delete), or edit mode
- * while `editing` holds it. Members may edit; only the creator shares and deletes.
+ * while `editing` holds it. Members may edit; only the creator shares and deletes. A uid being
+ * typed to share with is kept in `shareDrafts`, so a rebuilt card keeps it.
  */
 export function noteCard(
   client: SyncClient,
   doc: SyncDocument,
   uid: string,
   editing: Set<string>,
+  shareDrafts: Map<string, string>,
   rerender: () => void,
 ): HTMLElement {
   const note = noteOf(doc);
@@ -88,13 +90,18 @@ export function noteCard(
     placeholder: "a user's uid",
     "data-testid": "share-uid",
     "aria-label": "Share with uid",
+    oninput: () => shareDrafts.set(doc.id, share.value),
   });
+  share.value = shareDrafts.get(doc.id) ?? "";
   const addMember = () => {
     const other = share.value.trim();
     if (!/^[\w-]{1,128}$/.test(other)) toast("A uid is letters, digits, - and _.", "error");
     else if (other === uid) toast("That is your own uid.", "error");
     else if (note.members.includes(other)) toast("Already shared with that user.", "error");
-    else void write({ members: [...note.members, other] });
+    else {
+      shareDrafts.delete(doc.id);
+      void write({ members: [...note.members, other] });
+    }
   };
   const parts = [
     h(

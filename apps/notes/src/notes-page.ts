@@ -37,17 +37,18 @@ export async function notesPage(
   await client.ready;
 
   const editing = new Set<string>();
+  const shareDrafts = new Map<string, string>();
   const cards = new Map<string, { key: string; element: HTMLElement }>();
   const mineList = h("ul", { class: "notes", "data-testid": "my-notes" });
   const sharedList = h("ul", { class: "notes", "data-testid": "shared-notes" });
   const emptyMine = h("p", { class: "muted empty" }, "No notes yet: write one above.");
   const emptyShared = h("p", { class: "muted empty" }, "Nothing is shared with you yet.");
   const status = h("span", { class: "status", "data-testid": "status" });
-  const outbox = { state: "idle", pending: client.pending().length };
+  const outbox = { state: "idle" };
   let feedState = "connecting";
 
   const showStatus = () => {
-    const waiting = outbox.pending;
+    const waiting = client.pending().length;
     status.dataset.pending = String(waiting);
     status.dataset.state = client.online ? outbox.state : "offline";
     const what =
@@ -69,11 +70,14 @@ export async function notesPage(
       const seen = new Set<string>();
       for (const doc of docs) {
         seen.add(doc.id);
-        // A card is rebuilt only when what it shows changed, so typing in another one survives.
-        const key = JSON.stringify([doc.data, doc.pending, doc.created_by, editing.has(doc.id)]);
+        // A card is rebuilt only when what it shows changed, and never while it is being
+        // edited, so that what is typed survives acknowledgements and the feed.
+        const key = editing.has(doc.id)
+          ? "editing"
+          : JSON.stringify([doc.data, doc.pending, doc.created_by]);
         let card = cards.get(doc.id);
         if (card?.key !== key) {
-          card = { key, element: noteCard(client, doc, user.uid, editing, render) };
+          card = { key, element: noteCard(client, doc, user.uid, editing, shareDrafts, render) };
           cards.set(doc.id, card);
         }
         (isMine(doc, user.uid) ? mine : shared).push(card.element);
@@ -90,7 +94,7 @@ export async function notesPage(
   const stops = [
     client.on("change", render),
     client.on("sync-state", (state) => {
-      if (state.kind === "outbox") Object.assign(outbox, state);
+      if (state.kind === "outbox") outbox.state = state.state;
       else feedState = state.state;
       showStatus();
     }),
