@@ -94,6 +94,9 @@ export class NotesPage {
 
   async screenshot(step: string): Promise<void> {
     await mkdir(screenshotDir, { recursive: true });
-    await this.page.screenshot({ path: join(screenshotDir, `${step}-${this.name}.png`) });
+    await this.page.screenshot({
+      path: join(screenshotDir, `${step}-${this.name}.png`),
+      fullPage: true,
+    });
   }
 }

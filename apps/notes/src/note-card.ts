@@ -123,7 +123,7 @@ export function noteCard(
             h(
               "span",
               { class: "chip" },
-              h("code", {}, member),
+              member === uid ? "you" : h("code", {}, member),
               mine
                 ? h(
                     "button",
