@@ -70,7 +70,7 @@ function assertIncreasing(stream: SseStream): void {
 describe("GET /v1/changes as server-sent events", () => {
   test("a commit that becomes visible after one with a later clock is still sent, under the last id", async () => {
     const stream = await open("collection=notes", { admin: true });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await write("notes", "first", { n: 1 });
     const [first] = await stream.waitForChanges(1);
     const clock = (await sync.context.firestore.doc("notes/first").get()).get(
@@ -78,7 +78,7 @@ describe("GET /v1/changes as server-sent events", () => {
     ) as Timestamp;
     // Another instance's commit whose request came first: an earlier server time (after the
     // listener started), visible only now.
-    const earlier = Timestamp.fromMillis(clock.toMillis() - 50);
+    const earlier = Timestamp.fromMillis(clock.toMillis() - 1);
     await sync.context.firestore.doc("notes/late").create({
       data: { n: 2 },
       version: 1,
