@@ -76,9 +76,10 @@ describe("GET /v1/changes as server-sent events", () => {
     const clock = (await sync.context.firestore.doc("notes/first").get()).get(
       "updated_at",
     ) as Timestamp;
-    // Another instance's commit whose request came first: an earlier server time (after the
-    // listener started), visible only now.
-    const earlier = Timestamp.fromMillis(clock.toMillis() - 1);
+    // A commit whose request came first (another instance's, or one in flight when the
+    // listener started): an earlier server time, even before the listener's start, visible
+    // only now.
+    const earlier = Timestamp.fromMillis(clock.toMillis() - 2_000);
     await sync.context.firestore.doc("notes/late").create({
       data: { n: 2 },
       version: 1,
@@ -92,7 +93,14 @@ describe("GET /v1/changes as server-sent events", () => {
     assert.deepEqual(documents(changes), ["first@1", "late@1"]);
     assert.equal(changes[1]?.id, first?.id, "the id does not go back");
     await write("notes", "next", { n: 3 });
-    assert.deepEqual(documents(await stream.waitForChanges(3)), ["first@1", "late@1", "next@1"]);
+    const all = await stream.waitForChanges(3);
+    assert.deepEqual(documents(all), ["first@1", "late@1", "next@1"]);
+    // Resuming from the last id sends nothing the stream already sent.
+    stream.close();
+    const resumed = await open("collection=notes", { admin: true, lastEventId: all[1]?.id });
+    assert.deepEqual(documents(await resumed.waitForChanges(1)), ["next@1"]);
+    await write("notes", "after", { n: 4 });
+    assert.deepEqual(documents(await resumed.waitForChanges(2)), ["next@1", "after@1"]);
   });
 
   test("sends what changed after the cursor, then every later change live", async () => {

@@ -105,6 +105,8 @@ class Connection {
    * clock order; a change arriving after one with a later clock is still sent, under the last id.
    */
   readonly #sent = new Map<string, number>();
+  /** Where the client resumed from: what it already holds ends there. */
+  readonly #since: Cursor | undefined;
   #closed = false;
   #timers: NodeJS.Timeout[] = [];
   #unsubscribe: (() => void) | undefined;
@@ -118,6 +120,7 @@ class Connection {
     this.feed = feed;
     this.response = response;
     this.#last = since;
+    this.#since = since;
   }
 
   async run(pageSize: number): Promise<void> {
@@ -227,7 +230,10 @@ class Connection {
     const after = !this.#last || compareCursors(at, this.#last) > 0;
     const version = Number(doc.get("version") ?? 0);
     const sent = this.#sent.get(doc.id);
-    if (live ? sent !== undefined && sent >= version : !after) return true;
+    // Listeners start a settle window early (live-changes.ts): their first snapshot repeats
+    // what catch-up sent (the same versions) or what the client had before it resumed.
+    const held = this.#since !== undefined && compareCursors(at, this.#since) <= 0;
+    if (live ? held || (sent !== undefined && sent >= version) : !after) return true;
     if (after) this.#last = at;
     if (this.#sent.size >= maxSentVersions) this.#sent.clear();
     this.#sent.set(doc.id, version);
