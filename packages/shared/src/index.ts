@@ -44,6 +44,12 @@ export {
   preconditionFailures,
 } from "./grpc-status.ts";
 export { createApp } from "./http/app.ts";
+export {
+  cors,
+  corsAllowedHeaders,
+  corsExposedHeaders,
+  corsOriginsSchema,
+} from "./http/cors.ts";
 export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
 export {
   processedMessageRecord,

@@ -36,6 +36,8 @@ export interface ServiceDefinition {
   start?: () => () => Promise<void>;
   /** Called when the server starts draining (SIGTERM): end long-lived responses such as streams. */
   drain?: () => Promise<void> | void;
+  /** Browser origins allowed to call its routes (CORS); none by default. */
+  corsOrigins?: readonly string[];
 }
 
 /** Builds a context from config; tests pass their own logger or clients. */
@@ -81,6 +83,7 @@ export function createServiceApp(
     name: context.name,
     logger: context.logger,
     bodyLimitBytes: context.config.BODY_LIMIT_BYTES,
+    ...(definition.corsOrigins ? { corsOrigins: definition.corsOrigins } : {}),
     // Firestore only: with the outbox a Pub/Sub outage does not stop an instance's work, so it
     // must not take the instance out of rotation; nor may a least-privilege account list topics.
     readiness: {

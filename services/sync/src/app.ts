@@ -61,6 +61,7 @@ export function syncService(
     sweeper,
     streams,
     consumers: [onUserCreated(firestore, config.DEADLINE_MS)],
+    corsOrigins: config.CORS_ORIGINS,
     routes: (app) => {
       const auth = requireUser(verifyToken);
       app.post("/v1/sync", auth, syncDocument(writer));

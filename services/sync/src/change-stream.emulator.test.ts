@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, beforeEach, describe, test } from "node:test";
+import { Timestamp } from "@google-cloud/firestore";
 import { AccessRules, serve } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
 import { type Cursor, compareCursors, decodeCursor, encodeCursor } from "./change-feed.ts";
@@ -67,6 +68,41 @@ function assertIncreasing(stream: SseStream): void {
 }
 
 describe("GET /v1/changes as server-sent events", () => {
+  test("a commit that becomes visible after one with a later clock is still sent, under the last id", async () => {
+    const stream = await open("collection=notes", { admin: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await write("notes", "first", { n: 1 });
+    const [first] = await stream.waitForChanges(1);
+    const clock = (await sync.context.firestore.doc("notes/first").get()).get(
+      "updated_at",
+    ) as Timestamp;
+    // A commit whose request came first (another instance's, or one in flight when the
+    // listener started): an earlier server time, even before the listener's start, visible
+    // only now.
+    const earlier = Timestamp.fromMillis(clock.toMillis() - 2_000);
+    await sync.context.firestore.doc("notes/late").create({
+      data: { n: 2 },
+      version: 1,
+      sync_source: "other-instance",
+      created_by: "alice",
+      readers: { alice: earlier },
+      created_at: earlier,
+      updated_at: earlier,
+    });
+    const changes = await stream.waitForChanges(2);
+    assert.deepEqual(documents(changes), ["first@1", "late@1"]);
+    assert.equal(changes[1]?.id, first?.id, "the id does not go back");
+    await write("notes", "next", { n: 3 });
+    const all = await stream.waitForChanges(3);
+    assert.deepEqual(documents(all), ["first@1", "late@1", "next@1"]);
+    // Resuming from the last id sends nothing the stream already sent.
+    stream.close();
+    const resumed = await open("collection=notes", { admin: true, lastEventId: all[1]?.id });
+    assert.deepEqual(documents(await resumed.waitForChanges(1)), ["next@1"]);
+    await write("notes", "after", { n: 4 });
+    assert.deepEqual(documents(await resumed.waitForChanges(2)), ["next@1", "after@1"]);
+  });
+
   test("sends what changed after the cursor, then every later change live", async () => {
     await write("notes", "a", { n: 1 });
     await write("notes", "b", { n: 2 });

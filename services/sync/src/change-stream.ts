@@ -90,11 +90,23 @@ export class ChangeStreams {
   }
 }
 
+/** Versions a stream remembers having sent; past it, it starts over (a repeat is then possible). */
+const maxSentVersions = 100_000;
+
 /** One client's stream. */
 class Connection {
   #last: Cursor | undefined;
   /** Live changes that arrived during catch-up, latest version of each document. */
   #pending: Map<string, QueryDocumentSnapshot> | undefined = new Map();
+  /**
+   * The version this stream sent of each document (at most `maxSentVersions`): a live change is
+   * new when its version is, whatever its clock says. Clocks are server timestamps, the time
+   * Firestore took a commit's request, so two instances' commits can become visible out of
+   * clock order; a change arriving after one with a later clock is still sent, under the last id.
+   */
+  readonly #sent = new Map<string, number>();
+  /** Where the client resumed from: what it already holds ends there. */
+  readonly #since: Cursor | undefined;
   #closed = false;
   #timers: NodeJS.Timeout[] = [];
   #unsubscribe: (() => void) | undefined;
@@ -108,6 +120,7 @@ class Connection {
     this.feed = feed;
     this.response = response;
     this.#last = since;
+    this.#since = since;
   }
 
   async run(pageSize: number): Promise<void> {
@@ -200,17 +213,33 @@ class Connection {
       // Live changes cannot wait for one client, nor be queued for it without bound; checked
       // before each send, so one change larger than the cap still goes out.
       if (!this.#checkBuffer()) return;
-      this.#send(doc);
+      this.#send(doc, true);
     }
   }
 
-  /** Sends a document unless it is not after the last position sent; false when the client is behind. */
-  #send(doc: QueryDocumentSnapshot): boolean {
+  /**
+   * Sends a document unless this stream already sent it: a catch-up document when it is not
+   * after the last position sent, a live one when its version was sent (a live change is a
+   * commit the listener saw after this stream subscribed, so an earlier clock means a commit
+   * that became visible late, not a repeat). The id never goes back, so a client resuming from
+   * it misses nothing the stream sent. False when the client is behind.
+   */
+  #send(doc: QueryDocumentSnapshot, live = false): boolean {
     const at = cursorOf(doc, this.feed.clock);
-    if (!at || (this.#last && compareCursors(at, this.#last) <= 0)) return true;
-    this.#last = at;
+    if (!at) return true;
+    const after = !this.#last || compareCursors(at, this.#last) > 0;
+    const version = Number(doc.get("version") ?? 0);
+    const sent = this.#sent.get(doc.id);
+    // Listeners start a settle window early (live-changes.ts): their first snapshot repeats
+    // what catch-up sent (the same versions) or what the client had before it resumed.
+    const held = this.#since !== undefined && compareCursors(at, this.#since) <= 0;
+    if (live ? held || (sent !== undefined && sent >= version) : !after) return true;
+    if (after) this.#last = at;
+    if (this.#sent.size >= maxSentVersions) this.#sent.clear();
+    this.#sent.set(doc.id, version);
+    const id = this.#last ?? at;
     return this.#write(
-      `id: ${encodeCursor(at)}\nevent: change\ndata: ${JSON.stringify(itemOf(doc))}\n\n`,
+      `id: ${encodeCursor(id)}\nevent: change\ndata: ${JSON.stringify(itemOf(doc))}\n\n`,
     );
   }
 

@@ -1,4 +1,4 @@
-import { baseEnvSchema, withDefaultPort } from "@syncstack/shared";
+import { baseEnvSchema, corsOriginsSchema, withDefaultPort } from "@syncstack/shared";
 import { z } from "zod";
 
 /** The sync service's environment. */
@@ -28,6 +28,8 @@ export const syncEnvSchema = withDefaultPort(
     STREAM_MAX_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
     /** `shared`: one Firestore listener per instance and feed; `per-connection`: one per stream (for comparison). */
     STREAM_LISTENERS: z.enum(["shared", "per-connection"]).default("shared"),
+    /** Browser app origins allowed to call the service (CORS), comma-separated; none by default. */
+    CORS_ORIGINS: corsOriginsSchema,
   }),
   8081,
 );

@@ -1,4 +1,4 @@
-import type { QueryDocumentSnapshot, QuerySnapshot, Timestamp } from "@google-cloud/firestore";
+import { type QueryDocumentSnapshot, type QuerySnapshot, Timestamp } from "@google-cloud/firestore";
 import type { Logger } from "@syncstack/shared";
 import { compareCursors, cursorOf, type Feed } from "./change-feed.ts";
 
@@ -12,6 +12,13 @@ export interface LiveChangesOptions {
   maxListenerDocs?: number;
   /** Wait before restarting a listener that failed. */
   restartDelayMs?: number;
+  /**
+   * How far before its read time a listener starts. Clocks are server timestamps, the time
+   * Firestore took a commit's request: a commit in flight at the read time has a clock before
+   * it and becomes visible after it, so a listener started exactly there would never report
+   * it. Subscribers tell repeats from new commits by version.
+   */
+  settleMs?: number;
 }
 
 interface Watch {
@@ -36,6 +43,7 @@ export class LiveChanges {
   readonly #share: boolean;
   readonly #maxListenerDocs: number;
   readonly #restartDelayMs: number;
+  readonly #settleMs: number;
   #next = 0;
 
   constructor(logger: Logger, options: LiveChangesOptions) {
@@ -43,6 +51,7 @@ export class LiveChanges {
     this.#share = options.share;
     this.#maxListenerDocs = options.maxListenerDocs ?? 5_000;
     this.#restartDelayMs = options.restartDelayMs ?? 1_000;
+    this.#settleMs = options.settleMs ?? 10_000;
   }
 
   /** Firestore listeners open now (for tests and the benchmark). */
@@ -93,7 +102,9 @@ export class LiveChanges {
 
   #listen(key: string, watch: Watch): void {
     const { feed } = watch;
-    const query = feed.query.startAfter(watch.after);
+    const query = feed.query.startAfter(
+      Timestamp.fromMillis(watch.after.toMillis() - this.#settleMs),
+    );
     watch.unsubscribe = query.onSnapshot(
       (snapshot) => this.#deliver(key, watch, snapshot),
       (error) => {

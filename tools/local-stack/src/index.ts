@@ -1,6 +1,9 @@
 export { readStackFile } from "@syncstack/shared/cli";
+export { type SignedIn, signIn, signUp } from "./auth-emulator-api.ts";
+export { chromiumPath, ensureChromium } from "./chromium.ts";
 export { type EmulatorSession, startEmulatorSession } from "./emulator-session.ts";
 export { freePort } from "./free-port.ts";
+export { notesAppDir } from "./notes-app.ts";
 export { repoRoot } from "./paths.ts";
 export { groupCpuMs, groupJitCpuMs, type ManagedProcess, startService } from "./process-group.ts";
 export {

@@ -21,11 +21,12 @@ const defaults = {
   files: 8082,
   backup: 8083,
   analytics: 8084,
+  app: 5173,
 };
 const usage = `usage: ./syncstack up [--persist] [--free-ports] [--<part>-port <n>]... [options]
 
 Starts the Pub/Sub, Firestore and Firebase Auth emulators, the storage emulator, the four
-services (on 127.0.0.1) and the scheduler, provisions topics, subscriptions and buckets, and writes the
+services (on 127.0.0.1), the scheduler and the demo notes app (Vite), provisions topics, subscriptions and buckets, and writes the
 endpoints to <state-dir>/stack.json. SIGINT (Ctrl-C) or SIGTERM stops everything.
 
   --persist                 keep Firestore and storage data across restarts (in <state-dir>);
@@ -78,6 +79,7 @@ try {
     ...Object.fromEntries(
       await Promise.all(serviceNames.map(async (name) => [name, await port(name)])),
     ),
+    app: await port("app"),
   } as StackOptions["ports"];
   const stack = await startStack({
     projectId: String(values.project),
@@ -96,6 +98,7 @@ try {
       `  Auth emulator       ${file.auth}`,
       `  storage emulator    ${file.storage}`,
       ...serviceNames.map((name) => `  ${`${name} service`.padEnd(19)} ${file.services[name]}`),
+      `  notes app           ${file.app}`,
       `  endpoints file      ${join(String(values["state-dir"]), "stack.json")}`,
       "Ctrl-C stops everything.",
       "",

@@ -138,11 +138,29 @@ test("the stack command starts everything, provisions the registry, signs users 
   assert.equal(invalidCode, 2);
   assert.match(invalid.output.join(""), /tick_at/);
 
+  // The demo app is served, and the sync service lets its pages call it (CORS).
+  assert.match(file.app ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, "stack.json lists the app");
+  const page = await fetch(`${file.app}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>syncstack notes<\/title>/);
+  const preflight = await fetch(`${file.services.sync}/v1/sync:batch`, {
+    method: "OPTIONS",
+    headers: {
+      origin: file.app ?? "",
+      "access-control-request-method": "POST",
+      "access-control-request-headers": "authorization,content-type,idempotency-key",
+    },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), file.app);
+  assert.match(output.join(""), new RegExp(`notes app +${file.app}`));
+
   const ports = [
     file.pubsub,
     file.firestore,
     file.auth,
     file.storage,
+    file.app ?? "",
     ...Object.values(file.services),
   ].map((url) => Number(url.split(":").pop()));
   child.kill("SIGTERM");

@@ -26,6 +26,7 @@ import {
   stopAll,
 } from "./emulators.ts";
 import { assertPortFree } from "./free-port.ts";
+import { notesAppOrigins, startNotesApp } from "./notes-app.ts";
 import { repoRoot } from "./paths.ts";
 import {
   groupStopped,
@@ -40,10 +41,14 @@ export type { StackFile };
 /** Ports and options of a local stack; the defaults are docs/contract.md's. */
 export interface StackOptions {
   projectId: string;
-  ports: { pubsub: number; firestore: number; auth: number; storage: number } & Record<
-    ServiceName,
-    number
-  >;
+  ports: {
+    pubsub: number;
+    firestore: number;
+    auth: number;
+    storage: number;
+    /** The demo notes app (apps/notes); without it the app is not started. */
+    app?: number;
+  } & Record<ServiceName, number>;
   /** Where stack.json (and kept Firestore data) go. */
   stateDir: string;
   /**
@@ -87,6 +92,7 @@ const colors: Record<string, number> = {
   pubsub: 35,
   firestore: 33,
   auth: 35,
+  app: 36,
   sync: 32,
   files: 36,
   backup: 34,
@@ -130,6 +136,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         `stop whatever listens there or pass --${name}-port`,
       ),
     ),
+    ...(ports.app === undefined
+      ? []
+      : [assertPortFree(ports.app, "notes app", "stop whatever listens there or pass --app-port")]),
   ]);
 
   const emulators: RunningEmulator[] = [];
@@ -137,8 +146,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let stopScheduler = () => {};
   const log = output("stack");
   let storageEmulator: ManagedProcess | undefined;
+  let app: ManagedProcess | undefined;
   const stopEverything = async () => {
     stopScheduler();
+    await app?.stop(5_000);
     // A part a fault test froze must run again to hear SIGTERM.
     for (const emulator of emulators) signalGroup(emulator.pid, "SIGCONT");
     await Promise.all(services.map((service) => service.stop(10_000)));
@@ -239,6 +250,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         env: {
           ...env,
           ...serviceEnvironment[name],
+          // The demo app's pages call the sync service from their own origin.
+          ...(name === "sync" && ports.app !== undefined
+            ? { CORS_ORIGINS: notesAppOrigins(ports.app).join(",") }
+            : {}),
           ...options.serviceEnv,
           PORT: String(ports[name]),
         },
@@ -289,6 +304,20 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const scheduler = startTopicScheduler(publisher, logger);
     stopScheduler = () => scheduler.stop();
 
+    let appUrl: string | undefined;
+    if (ports.app !== undefined) {
+      appUrl = `http://127.0.0.1:${ports.app}`;
+      app = startNotesApp({
+        port: ports.app,
+        projectId: options.projectId,
+        syncUrl: serviceUrls.sync,
+        authHost,
+        cacheDir: join(options.stateDir, "app-cache"),
+        log: output("app"),
+      });
+      await waitHealthy(app, `${appUrl}/`);
+    }
+
     const file: StackFile = {
       projectId: options.projectId,
       pubsub: pubsubHost,
@@ -296,6 +325,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       auth: authHost,
       storage: storageUrl,
       services: serviceUrls,
+      ...(appUrl === undefined ? {} : { app: appUrl }),
       buckets,
     };
     await mkdir(options.stateDir, { recursive: true });

@@ -2,9 +2,12 @@
 // free ports, so tests never touch a running dev stack. Test files isolate themselves by
 // project id, which lets them run concurrently on the same emulators. Then the fault tests
 // (`*.chaos.ts`), one file at a time: each starts a whole stack of its own and breaks it.
-// `--chaos` runs only those, `--no-chaos` skips them.
+// `--chaos` runs only those, `--no-chaos` skips them. Between the two, the browser tests
+// (`tests/e2e/*.e2e.ts`, one at a time: each drives Chromium against a stack of its own), which
+// install Debian's Chromium first when it is missing.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { ensureChromium } from "./chromium.ts";
 import { type EmulatorSession, startEmulatorSession } from "./emulator-session.ts";
 import { repoRoot } from "./paths.ts";
 
@@ -23,7 +26,9 @@ if (args.includes("--help") || args.includes("-h")) {
   process.stdout.write(`usage: ./syncstack test [--chaos | --no-chaos] [<test file>...]
 
 Runs check and the dependency audit, then every test (or the files given) against emulators
-started for the run on free ports, then the fault tests (tests/chaos/*.chaos.ts) one at a time.
+started for the run on free ports, then the browser tests (tests/e2e/*.e2e.ts, in Debian's
+Chromium, installed with apt-get when missing) and the fault tests (tests/chaos/*.chaos.ts),
+one file at a time.
   --chaos      only the fault tests
   --no-chaos   skip the fault tests
 `);
@@ -33,6 +38,15 @@ const chaosOnly = args.includes("--chaos");
 const skipChaos = args.includes("--no-chaos");
 const files = args.filter((arg) => !arg.startsWith("--"));
 const chaosPatterns = ["tests/chaos/*.chaos.ts"];
+const e2ePatterns = ["tests/e2e/*.e2e.ts"];
+const needsBrowser = files.length > 0 ? files.some((file) => file.endsWith(".e2e.ts")) : !chaosOnly;
+if (needsBrowser) {
+  const problem = ensureChromium((line) => process.stderr.write(`${line}\n`));
+  if (problem) {
+    process.stderr.write(`cannot run the browser tests: ${problem}\n`);
+    process.exit(1);
+  }
+}
 
 let session: EmulatorSession;
 try {
@@ -75,6 +89,7 @@ let code = 0;
 if (files.length > 0) code = await runTests(files, 2);
 else {
   if (!chaosOnly) code = await runTests(defaultPatterns, 2);
+  if (code === 0 && !chaosOnly) code = await runTests(e2ePatterns, 1);
   if (code === 0 && !skipChaos) code = await runTests(chaosPatterns, 1);
 }
 await session.stop();

@@ -12,6 +12,8 @@ export interface StackFile {
   auth: string;
   storage: string;
   services: Record<ServiceName, string>;
+  /** The demo notes app's URL (apps/notes), when the stack serves it. */
+  app?: string;
   buckets: { uploads: string; thumbnails: string; backups: string };
 }
 

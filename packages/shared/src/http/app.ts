@@ -5,6 +5,7 @@ import { withDeadline } from "../deadline.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { tracer } from "../telemetry.ts";
+import { cors } from "./cors.ts";
 
 /** A readiness check: resolves when the dependency answers. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -16,6 +17,8 @@ export interface AppOptions {
   /** Dependencies `/readyz` checks, by name. */
   readiness?: Record<string, ReadinessCheck>;
   readinessTimeoutMs?: number;
+  /** Browser origins allowed to call the service (CORS); none by default. */
+  corsOrigins?: readonly string[];
   /** Mounts the service's own routes. */
   routes: (app: Express) => void;
 }
@@ -35,8 +38,8 @@ export function stateOf(app: Express): AppState {
 }
 
 /**
- * Builds a service's express app: tracing and request logs, JSON bodies within a size
- * limit, `/healthz` and `/readyz`, and one error middleware that maps AppError to a status
+ * Builds a service's express app: tracing and request logs, CORS for the allowed origins,
+ * JSON bodies within a size limit, `/healthz` and `/readyz`, and one error middleware that maps AppError to a status
  * and a JSON body, never leaking a stack or an internal message.
  */
 export function createApp(options: AppOptions): Express {
@@ -50,6 +53,8 @@ export function createApp(options: AppOptions): Express {
   app.set("trust proxy", true);
 
   app.use(traceRequests(logger));
+  // First, so that every answer to an allowed origin, errors included, is readable by it.
+  app.use(cors(options.corsOrigins ?? []));
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok", service: options.name });
   });

@@ -90,7 +90,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
     headers: response.headers,
     events,
     changes,
-    waitForChanges: (count, timeoutMs = 10_000) =>
+    waitForChanges: (count, timeoutMs = 30_000) =>
       waitFor(
         `${count} change events`,
         () => {
@@ -99,7 +99,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
         },
         timeoutMs,
       ),
-    waitForEvent: (match, timeoutMs = 10_000) =>
+    waitForEvent: (match, timeoutMs = 30_000) =>
       waitFor("an event", () => events.find(match), timeoutMs),
     ended,
     json: () => response.json(),
