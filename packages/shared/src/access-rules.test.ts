@@ -8,9 +8,11 @@ import {
   decide,
   feedScope,
   loadAccessRules,
+  membersIn,
   type Ownership,
   type Policy,
   parseAccessRules,
+  storedMembers,
 } from "./access-rules.ts";
 
 const parse = (value: unknown) => parseAccessRules(JSON.stringify(value), "rules.json");
@@ -149,4 +151,13 @@ describe("decisions", () => {
     assert.equal(feedScope(policies["admin-only"] as Policy, other), "forbidden");
     assert.equal(feedScope(policies.owner as Policy, admin), "all");
   });
+});
+
+test("a members list is validated when written and tolerated when read back", () => {
+  const policy: Policy = { policy: "members", members_field: "members" };
+  assert.deepEqual(membersIn(policy, { members: ["a", "b", "a"] }), ["a", "b"]);
+  assert.throws(() => membersIn(policy, { members: "a" }), /data\.members must be a list/);
+  assert.deepEqual(storedMembers(policy, { members: "a" }), [], "nobody is a member");
+  assert.deepEqual(storedMembers(policy, { members: ["a"] }), ["a"]);
+  assert.deepEqual(storedMembers({ policy: "owner" }, { members: ["a"] }), []);
 });

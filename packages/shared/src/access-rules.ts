@@ -176,6 +176,18 @@ export function membersIn(policy: Policy, data: Record<string, unknown> | undefi
   return [...new Set(parsed.data)];
 }
 
+/**
+ * The members list a stored document holds: as `membersIn`, but a value that is not a valid
+ * list (stored before the rules named the field) makes nobody a member instead of an error.
+ */
+export function storedMembers(policy: Policy, data: Record<string, unknown> | undefined): string[] {
+  try {
+    return membersIn(policy, data);
+  } catch {
+    return [];
+  }
+}
+
 /** The users whose feed shows a document: its creator and its members. */
 export function readersOf(ownership: Ownership): string[] {
   const readers = new Set(ownership.members);

@@ -15,6 +15,7 @@ export {
   parseAccessRules,
   readersOf,
   refusal,
+  storedMembers,
 } from "./access-rules.ts";
 export {
   type AuthUser,
@@ -37,6 +38,7 @@ export { withDeadline } from "./deadline.ts";
 export { describeIssues } from "./describe-issues.ts";
 export { AppError, describeError, isAlreadyExists, isRetryable } from "./errors.ts";
 export { firestoreIdProblem, loneSurrogateProblem, maxIdBytes } from "./firestore-ids.ts";
+export { firestoreJson } from "./firestore-json.ts";
 export {
   grpcCodeOf,
   grpcStatus,

@@ -1,8 +1,9 @@
-import type { DocumentData, Firestore, Timestamp } from "@google-cloud/firestore";
+import type { DocumentData, Firestore } from "@google-cloud/firestore";
 import {
   AppError,
   type Clock,
   describeIssues,
+  firestoreJson,
   systemClock,
   userOf,
   withDeadline,
@@ -26,14 +27,7 @@ const querySchema = z.strictObject({
 
 /** A stats document as JSON: Firestore timestamps become ISO strings. */
 export function toJson(data: DocumentData): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(data).map(([key, value]) => [
-      key,
-      typeof (value as Timestamp | undefined)?.toDate === "function"
-        ? (value as Timestamp).toDate().toISOString()
-        : value,
-    ]),
-  );
+  return firestoreJson(data) as Record<string, unknown>;
 }
 
 /**

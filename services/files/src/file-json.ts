@@ -1,20 +1,11 @@
-import { type DocumentSnapshot, Timestamp } from "@google-cloud/firestore";
+import type { DocumentSnapshot } from "@google-cloud/firestore";
+import { firestoreJson as toJson } from "@syncstack/shared";
 
 /** A stored thumbnail as the record lists it. */
 interface StoredThumbnail {
   size: number;
   width?: number;
   height?: number;
-}
-
-/** Firestore values as JSON: timestamps become ISO strings, maps and arrays recursively. */
-function toJson(value: unknown): unknown {
-  if (value instanceof Timestamp) return value.toDate().toISOString();
-  if (Array.isArray(value)) return value.map(toJson);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toJson(item)]));
-  }
-  return value;
 }
 
 /** The path that serves a file's thumbnail of `size` (GET /v1/files/{id}/thumbnails/{size}). */

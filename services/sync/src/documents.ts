@@ -1,13 +1,14 @@
-import type { DocumentSnapshot, Firestore, Timestamp } from "@google-cloud/firestore";
+import type { DocumentSnapshot, Firestore } from "@google-cloud/firestore";
 import {
   type AccessRules,
   AppError,
   callerOf,
   decide,
   firestoreIdProblem,
-  membersIn,
+  firestoreJson,
   notFound,
   refusal,
+  storedMembers,
   userOf,
   withDeadline,
 } from "@syncstack/shared";
@@ -42,15 +43,6 @@ function matchesNoneMatch(header: string | undefined, etag: string): boolean {
     .some((tag) => tag === "*" || tag === etag);
 }
 
-/** A stored document as JSON: timestamps as ISO strings, the rules' bookkeeping left out. */
-function toJson(value: unknown): unknown {
-  if (value === null || typeof value !== "object") return value;
-  if (typeof (value as Timestamp).toDate === "function" && "nanoseconds" in value)
-    return (value as Timestamp).toDate().toISOString();
-  if (Array.isArray(value)) return value.map(toJson);
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toJson(item)]));
-}
-
 /**
  * `GET /v1/documents/{collection}/{document}`: one document with a strong `ETag: "<version>"`
  * (`If-None-Match` answers 304). A document that does not exist, was deleted, or that the
@@ -65,7 +57,7 @@ export function getDocument(db: Firestore, rules: AccessRules, deadlineMs: numbe
       if (document !== caller.uid && !caller.admin) throw notFound(collection, document);
       const profile = await read(db, collection, document, deadlineMs);
       if (!profile.exists) throw notFound(collection, document);
-      response.json({ collection, document, data: toJson(profile.data()) });
+      response.json({ collection, document, data: firestoreJson(profile.data()) });
       return;
     }
     assertWritable(collection);
@@ -76,12 +68,7 @@ export function getDocument(db: Firestore, rules: AccessRules, deadlineMs: numbe
     const snapshot = await read(db, collection, document, deadlineMs);
     if (!snapshot.exists || snapshot.get("deleted") === true) throw notFound(collection, document);
     const data = snapshot.get("data") as Record<string, unknown> | undefined;
-    let members: string[] = [];
-    try {
-      members = membersIn(policy, data);
-    } catch {
-      // not a valid list: nobody is a member
-    }
+    const members = storedMembers(policy, data);
     const createdBy = snapshot.get("created_by") as string | undefined;
     const decision = decide(policy, caller, { createdBy, members }, "read");
     if (decision !== "allow") throw refusal(decision, collection, document, "read", policy);
@@ -95,12 +82,12 @@ export function getDocument(db: Firestore, rules: AccessRules, deadlineMs: numbe
     response.json({
       collection,
       document,
-      data: toJson(data ?? {}),
+      data: firestoreJson(data ?? {}),
       version,
       created_by: createdBy ?? null,
       sync_source: snapshot.get("sync_source") ?? null,
-      created_at: toJson(snapshot.get("created_at")),
-      updated_at: toJson(snapshot.get("updated_at")),
+      created_at: firestoreJson(snapshot.get("created_at")),
+      updated_at: firestoreJson(snapshot.get("updated_at")),
     });
   };
 }

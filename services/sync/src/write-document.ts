@@ -23,6 +23,7 @@ import {
   preconditionFailures,
   readersOf,
   refusal,
+  storedMembers,
   systemClock,
   withDeadline,
 } from "@syncstack/shared";
@@ -259,12 +260,7 @@ export class DocumentWriter {
     if (!current?.exists || !current.updateTime) return { state: { version: 0, read: true } };
     const policy = this.#rules.policyOf(collection);
     const data = current.get("data") as Record<string, unknown> | undefined;
-    let members: string[] = [];
-    try {
-      members = membersIn(policy, data);
-    } catch {
-      // A list stored before the rules named the field: nobody is a member until it is fixed.
-    }
+    const members = storedMembers(policy, data);
     const deleted = current.get("deleted") === true;
     return {
       state: {

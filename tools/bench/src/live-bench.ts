@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, type ClientRequest, type IncomingMessage, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +9,16 @@ import { provisionTopology } from "@syncstack/shared/provision";
 import { emulatorIdToken, resetFirestore } from "@syncstack/shared/testing";
 import { keepAliveAgent, requestJson } from "./http-client.ts";
 import { collectGarbage } from "./inspector-gc.ts";
-import { benchRounds, type CpuShare, fmt, formatCpu, meterCpu, percentile } from "./measure.ts";
+import {
+  benchRounds,
+  type CpuShare,
+  fmt,
+  formatCpu,
+  meterCpu,
+  percentile,
+  rssKiB,
+  until,
+} from "./measure.ts";
 import { startBenchService } from "./service-process.ts";
 import type { BenchEnv } from "./sync-bench.ts";
 
@@ -108,19 +117,6 @@ function openStream(
     req.on("error", reject);
     req.end();
   });
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-function rssKiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
 }
 
 /** RSS as it settles (the median of a few samples) and after a full garbage collection. */

@@ -140,8 +140,26 @@ export function fmt(value: number): string {
 
 /** A process's peak resident set so far (VmHWM), in KiB. */
 export function peakRssKiB(pid: number): number {
+  return statusKiB(pid, "VmHWM");
+}
+
+/** A process's resident set now (VmRSS), in KiB. */
+export function rssKiB(pid: number): number {
+  return statusKiB(pid, "VmRSS");
+}
+
+function statusKiB(pid: number, field: "VmHWM" | "VmRSS"): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+}
+
+/** Polls `check` every 10 ms until it holds; throws naming `what` past the timeout. */
+export async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** CPU time spent per operation by each named process group during one phase. */

@@ -1,9 +1,8 @@
-import { readFileSync } from "node:fs";
 import { type IncomingMessage, request } from "node:http";
 import { FieldValue, Firestore } from "@google-cloud/firestore";
 import type { EmulatorSession } from "@syncstack/local-stack";
 import { emulatorIdToken } from "@syncstack/shared/testing";
-import { type CpuShare, fmt, meterCpu, percentile } from "./measure.ts";
+import { type CpuShare, fmt, meterCpu, percentile, rssKiB, until } from "./measure.ts";
 import { type BenchService, startBenchService } from "./service-process.ts";
 
 const projectId = "demo-bench-stream";
@@ -59,19 +58,6 @@ function hold(service: BenchService, collection: string, token: string): Promise
   });
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN) / 1_024;
-}
-
 async function measure(env: EmulatorSession, db: Firestore, mode: Mode, n: number): Promise<Row> {
   const service = await startBenchService("sync", {
     GOOGLE_CLOUD_PROJECT: projectId,
@@ -124,7 +110,14 @@ async function measure(env: EmulatorSession, db: Firestore, mode: Mode, n: numbe
     for (const stream of held)
       for (const [id, sent] of sentAt) latency.push((stream.arrived.get(id) ?? sent) - sent);
     latency.sort((a, b) => a - b);
-    return { mode, streams: n, openMs, latency, cpu: share, rssMiB: rssMiB(service.process.pid) };
+    return {
+      mode,
+      streams: n,
+      openMs,
+      latency,
+      cpu: share,
+      rssMiB: rssKiB(service.process.pid) / 1_024,
+    };
   } finally {
     for (const stream of held) stream.response.destroy();
     await service.process.stop();
