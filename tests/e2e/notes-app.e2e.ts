@@ -87,6 +87,8 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
+    // What each user saw when it failed, kept beside the step's screenshots.
+    await Promise.allSettled([alice, bob].map((user) => user?.screenshot(`failed-${what}`)));
     const output = lines.slice(-40).join("\n");
     throw new Error(`${what}: ${(error as Error).message}\n-- last output:\n${output}`, {
       cause: error,
