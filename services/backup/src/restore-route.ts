@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { BackupConfig } from "./config.ts";
 import { firestoreFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
+import { bucketName } from "./restore-args.ts";
 
 const collectionId = z.string().regex(/^[^/]+$/, "must be a collection id");
 
@@ -25,6 +26,7 @@ export const restoreRequestSchema = z.strictObject({
     .string()
     .regex(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, "must be a project id")
     .optional(),
+  bucket: z.string().regex(bucketName, "must be a bucket name").optional(),
   dry_run: z.boolean().optional(),
 });
 
@@ -65,6 +67,7 @@ export function restoreRoutes(
           targetDb,
           storage: context.storage,
           backupId,
+          bucket: body.bucket,
           collections: body.collections,
           prefix: body.prefix,
           dryRun: body.dry_run,
