@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { bucketNamePattern } from "./backup-config.ts";
 
 /** How to call the restore CLI. */
 export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--bucket B] [--dry-run] [--no-throttle]
@@ -18,9 +19,6 @@ export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collect
 Talks to the emulators at FIRESTORE_EMULATOR_HOST and STORAGE_EMULATOR_HOST when they are
 set, else to the Google Cloud project named by --project, else to the running local stack
 (.syncstack/stack.json); with none of them it stops and says so.`;
-
-/** A Cloud Storage bucket name (lowercase letters, digits, dots, dashes and underscores). */
-export const bucketName = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
 
 /** The CLI's parsed flags. */
 export interface RestoreArgs {
@@ -77,7 +75,8 @@ export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | string 
     return "--project must be a project id";
   }
   const bucket = values.bucket as string | undefined;
-  if (bucket !== undefined && !bucketName.test(bucket)) return "--bucket must be a bucket name";
+  if (bucket !== undefined && !bucketNamePattern.test(bucket))
+    return "--bucket must be a bucket name";
   return {
     backupId,
     collections,

@@ -8,10 +8,10 @@ import {
 } from "@syncstack/shared";
 import type { Express } from "express";
 import { z } from "zod";
+import { bucketNamePattern } from "./backup-config.ts";
 import type { BackupConfig } from "./config.ts";
 import { firestoreFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
-import { bucketName } from "./restore-args.ts";
 
 const collectionId = z.string().regex(/^[^/]+$/, "must be a collection id");
 
@@ -26,7 +26,7 @@ export const restoreRequestSchema = z.strictObject({
     .string()
     .regex(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, "must be a project id")
     .optional(),
-  bucket: z.string().regex(bucketName, "must be a bucket name").optional(),
+  bucket: z.string().regex(bucketNamePattern, "must be a bucket name").optional(),
   dry_run: z.boolean().optional(),
 });
 
