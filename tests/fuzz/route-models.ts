@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { anyJson, badId, hostileString } from "./hostile.ts";
-import { type HttpCase, jsonBodyCases, naming, queryCases } from "./http-case.ts";
+import { type HttpCase, jsonBodyCases, naming, queryCases, wrongTypeOf } from "./http-case.ts";
 
 /** How to fuzz one route, keyed by service and route (`sync POST /v1/sync`). */
 export type RouteModels = Record<string, fc.Arbitrary<HttpCase>>;
@@ -177,6 +177,24 @@ export function routeModels(limitBytes: number): RouteModels {
           expect: { outcome: "refused", statuses: [400, 404], names: naming("backup") },
         }),
       ),
+    ),
+    "backup GET /v1/backups": backupQueryCases("/v1/backups"),
+    "backup GET /v1/backups/config": backupQueryCases("/v1/backups/config"),
+    "backup POST /v1/backups": backupBodyCases("POST", "/v1/backups", {}),
+    "backup PATCH /v1/backups/config": backupBodyCases("PATCH", "/v1/backups/config", {
+      enabled: true,
+      collections: ["notes"],
+      storage_bucket: "demo-fuzz-backups",
+      retention_days: 30,
+    }),
+    "backup GET /v1/backups/:id": fc.oneof(badId, hostileString).map(
+      (id): HttpCase => ({
+        label: "odd or missing backup id",
+        method: "GET",
+        path: `/v1/backups/${encodeURIComponent(id.toWellFormed()) || "x"}`,
+        headers: {},
+        expect: { outcome: "refused", statuses: [400, 404], names: naming("backup") },
+      }),
     ),
     "sync GET /v1/documents/:collection/:document": documentCases("GET"),
     "sync PATCH /v1/documents/:collection/:document": documentCases("PATCH"),
@@ -379,4 +397,50 @@ export function samplePath(path: string | RegExp): string {
   const sample = samples[String(path)];
   if (!sample) throw new Error(`no example path for route ${String(path)}: add one to samplePath`);
   return sample;
+}
+
+/** An admin GET of the backup service that takes no query parameter: any is a 400 naming it. */
+function backupQueryCases(path: string): fc.Arbitrary<HttpCase> {
+  return unknownParameters.map(
+    (query): HttpCase => ({
+      label: `query parameters (${path})`,
+      method: "GET",
+      path: `${path}?${query}`,
+      headers: {},
+      expect: { outcome: "refused", statuses: [400], names: naming("query parameter") },
+    }),
+  );
+}
+
+/**
+ * Refused bodies of a backup admin route (only refused ones: an accepted one would request a
+ * backup or change config/backup): an unknown field, or a known one of the wrong type.
+ */
+function backupBodyCases(
+  method: "POST" | "PATCH",
+  path: string,
+  valid: Record<string, unknown>,
+): fc.Arbitrary<HttpCase> {
+  const body = (label: string, value: unknown, names: RegExp): HttpCase => ({
+    label,
+    method,
+    path,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(value),
+    expect: { outcome: "refused", statuses: [400], names },
+  });
+  const unknown = fc
+    .string({ minLength: 1, maxLength: 12 })
+    .filter((name) => !Object.hasOwn(valid, name) && name !== "__proto__")
+    .map((name) => body("unknown field", { [name]: 1 }, naming("unknown field")));
+  const fields = Object.keys(valid);
+  if (fields.length === 0) return unknown;
+  const wrong = fc
+    .constantFrom(...fields)
+    .chain((field) =>
+      wrongTypeOf(valid[field]).map((value) =>
+        body(`wrong type of ${field}`, { [field]: value }, naming(field)),
+      ),
+    );
+  return fc.oneof(unknown, wrong);
 }

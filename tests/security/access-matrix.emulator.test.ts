@@ -171,6 +171,11 @@ const notAppDocuments: Record<string, string> = {
   "analytics GET /v1/stats": "app-wide figures, admins only (analytics/stats-tick tests)",
   "analytics GET /v1/users/:uid/stats": "the caller's own statistics (analytics tests)",
   "backup POST /^\\/v1\\/backups\\/([^/:]+):restore$/": "admins restore backups (backup tests)",
+  "backup GET /v1/backups": "admins list backups (backup admin-routes tests)",
+  "backup POST /v1/backups": "admins request a backup (backup admin-routes tests)",
+  "backup GET /v1/backups/config": "admins read config/backup (backup admin-routes tests)",
+  "backup PATCH /v1/backups/config": "admins change config/backup (backup admin-routes tests)",
+  "backup GET /v1/backups/:id": "admins read a backup's state (backup admin-routes tests)",
 };
 
 async function batchItem(

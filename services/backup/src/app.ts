@@ -4,6 +4,7 @@ import {
   type TokenVerifier,
   tokenVerifierFor,
 } from "@syncstack/shared";
+import { adminRoutes } from "./admin-routes.ts";
 import type { BackupConfig } from "./config.ts";
 import { firestoreFor } from "./firestore-client.ts";
 import { onBackupRequested } from "./on-backup-requested.ts";
@@ -26,7 +27,10 @@ export function backupService(
         config: context.config,
       }),
     ],
-    routes: restoreRoutes(context, verifyToken),
+    routes: (app) => {
+      adminRoutes(context, verifyToken)(app);
+      restoreRoutes(context, verifyToken)(app);
+    },
     start: () => async () => {
       await exportDb.terminate();
     },

@@ -24,6 +24,31 @@ export function storagePath(bucket: string, object: string): string {
   return `gs://${bucket}/${object}`;
 }
 
+/** The backup id of an object in a backup's folder (`backups/<id>/...`); undefined otherwise. */
+export function backupIdOfObject(name: string): string | undefined {
+  return /^backups\/([^/]+)\/./.exec(name)?.[1];
+}
+
+/** The time a backup id made by `newBackupId` starts with; undefined for other ids. */
+export function timeOfBackupId(id: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/.exec(id);
+  if (!m) return undefined;
+  const time = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${m[7]}Z`);
+  return Number.isNaN(time.getTime()) ? undefined : time;
+}
+
+/**
+ * Where a record's `storage_path` points: `gs://bucket/object`, or (as the seed's backup
+ * function wrote it) an object name in `bucket`, the bucket of the record's config.
+ */
+export function locateStoragePath(
+  path: unknown,
+  bucket: string,
+): { bucket: string; object: string } | undefined {
+  if (typeof path !== "string" || path.length === 0) return undefined;
+  return parseStoragePath(path) ?? { bucket, object: path.replace(/^\/+/, "") };
+}
+
 /** Splits a `gs://bucket/object` path; undefined when it is not one. */
 export function parseStoragePath(path: string): { bucket: string; object: string } | undefined {
   const match = /^gs:\/\/([^/]+)\/(.+)$/.exec(path);
@@ -39,10 +64,22 @@ export async function deleteBackupObjects(
   backupId: string,
   deadlineMs: number,
 ): Promise<number> {
+  return deleteObjectsUnder(bucket, backupPrefix(backupId), deadlineMs);
+}
+
+/**
+ * Deletes the objects whose names start with `prefix` (an object name itself included);
+ * a missing bucket holds nothing. Returns how many objects were deleted.
+ */
+export async function deleteObjectsUnder(
+  bucket: Bucket,
+  prefix: string,
+  deadlineMs: number,
+): Promise<number> {
   let deleted = 0;
   try {
     const [files] = await withDeadline("storage.backup.list", deadlineMs, () =>
-      bucket.getFiles({ prefix: backupPrefix(backupId) }),
+      bucket.getFiles({ prefix }),
     );
     for (const file of files) {
       await withDeadline("storage.backup.delete", deadlineMs, () =>

@@ -16,3 +16,11 @@ export function firestoreFor(
     ...(config.FIRESTORE_EMULATOR_HOST ? { host: config.FIRESTORE_EMULATOR_HOST, ssl: false } : {}),
   });
 }
+
+/**
+ * The project a client reads (the client's `projectId`, missing from its typings); every
+ * client here is built with one (createClients, firestoreFor), so it is known before a request.
+ */
+export function projectOf(db: Firestore): string {
+  return (db as unknown as { projectId: string }).projectId;
+}

@@ -15,7 +15,10 @@ export function onBackupRequested(deps: BackupDeps) {
     }
     running.add(message.id);
     try {
-      const outcome = await runBackup({ ...deps, logger: message.logger }, message.data.type);
+      const outcome = await runBackup({ ...deps, logger: message.logger }, message.data.type, {
+        id: message.data.backup_id,
+        requestedAt: message.data.requested_at,
+      });
       message.logger.info("backup request handled", { ...outcome });
     } finally {
       running.delete(message.id);

@@ -1,13 +1,18 @@
 import { parseArgs } from "node:util";
+import { bucketNamePattern } from "./backup-config.ts";
 
 /** How to call the restore CLI. */
-export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--dry-run] [--no-throttle]
-  --backup <id>       the backups/{id} record to restore (must be completed)
+export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--bucket B] [--dry-run] [--no-throttle]
+  --backup <id>       the backup to restore: its manifest backups/<id>/manifest.json in the
+                      backups bucket (a backups/{id} record is not needed; if there is one,
+                      it must be completed)
   --collections a,b   root collections to restore (default: all in the backup)
   --prefix p_         restore notes into p_notes (subcollections follow their parents)
   --project P         the Google Cloud project to restore into (the backup is read from
                       $GOOGLE_CLOUD_PROJECT, default P); with FIRESTORE_EMULATOR_HOST set,
                       project P on that emulator
+  --bucket B          the bucket holding the backup (default: where its record says, else
+                      the bucket config/backup names, else <project>-backups)
   --dry-run           verify every object and say what would be written, write nothing
   --no-throttle       BulkWriter without its 500/50/5 ramp-up (emulators, bulk loads)
   -h, --help          this text
@@ -21,6 +26,7 @@ export interface RestoreArgs {
   collections: string[] | undefined;
   prefix: string | undefined;
   project: string | undefined;
+  bucket: string | undefined;
   dryRun: boolean;
   throttle: boolean;
 }
@@ -41,6 +47,7 @@ export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | string 
         collections: { type: "string" },
         prefix: { type: "string" },
         project: { type: "string" },
+        bucket: { type: "string" },
         "dry-run": { type: "boolean", default: false },
         "no-throttle": { type: "boolean", default: false },
       },
@@ -67,11 +74,15 @@ export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | string 
   if (project !== undefined && !/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/.test(project)) {
     return "--project must be a project id";
   }
+  const bucket = values.bucket as string | undefined;
+  if (bucket !== undefined && !bucketNamePattern.test(bucket))
+    return "--bucket must be a bucket name";
   return {
     backupId,
     collections,
     prefix,
     project,
+    bucket,
     dryRun: values["dry-run"] === true,
     throttle: values["no-throttle"] !== true,
   };

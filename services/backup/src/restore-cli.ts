@@ -42,6 +42,7 @@ try {
     targetDb,
     storage: clients.storage,
     backupId: args.backupId,
+    bucket: args.bucket,
     collections: args.collections,
     prefix: args.prefix,
     dryRun: args.dryRun,

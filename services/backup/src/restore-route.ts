@@ -8,6 +8,7 @@ import {
 } from "@syncstack/shared";
 import type { Express } from "express";
 import { z } from "zod";
+import { bucketNamePattern } from "./backup-config.ts";
 import type { BackupConfig } from "./config.ts";
 import { firestoreFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
@@ -25,6 +26,7 @@ export const restoreRequestSchema = z.strictObject({
     .string()
     .regex(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, "must be a project id")
     .optional(),
+  bucket: z.string().regex(bucketNamePattern, "must be a bucket name").optional(),
   dry_run: z.boolean().optional(),
 });
 
@@ -65,6 +67,7 @@ export function restoreRoutes(
           targetDb,
           storage: context.storage,
           backupId,
+          bucket: body.bucket,
           collections: body.collections,
           prefix: body.prefix,
           dryRun: body.dry_run,

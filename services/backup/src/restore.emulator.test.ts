@@ -89,6 +89,28 @@ describe("restore", () => {
     assert.equal((await dump(other, ["notes", "tags"])).size, 0);
   });
 
+  test("restores from the bucket alone once its record and config/backup are gone", async () => {
+    await db.doc(`backups/${backupId}`).delete();
+    await db.doc("config/backup").delete();
+    const report = await restoreBackup({ ...base(), targetDb: other, collections: ["tags"] });
+    assert.deepEqual(report.collections, [{ name: "tags", target: "tags", documents: 1 }]);
+    assert.deepEqual([...(await dump(other, ["tags"])).keys()], ["tags/t1"]);
+    await assert.rejects(
+      restoreBackup({ ...base(), targetDb: other, bucket: `${projectId}-elsewhere` }),
+      new RegExp(`there is no backup ${backupId}: .*gs://${projectId}-elsewhere/backups/`),
+    );
+  });
+
+  test("a manifest that names another backup is refused as damaged", async () => {
+    const [text] = await bucket.file(`backups/${backupId}/manifest.json`).download();
+    const copy = "20200101T000000000Z-abcdef";
+    await bucket.file(`backups/${copy}/manifest.json`).save(text, { resumable: false });
+    await assert.rejects(
+      restoreBackup({ ...base(), targetDb: other, backupId: copy }),
+      /is damaged: its manifest is backup .*'s/,
+    );
+  });
+
   test("an unknown backup, an unfinished one and an unknown collection are refused", async () => {
     await assert.rejects(
       restoreBackup({ ...base(), targetDb: other, backupId: "nope" }),

@@ -6,15 +6,19 @@ import type { Firestore } from "@google-cloud/firestore";
 import type { Bucket, Storage } from "@google-cloud/storage";
 import { AppError, withDeadline } from "@syncstack/shared";
 import { decodeFields, type EncodedFields } from "@syncstack/shared/firestore-codec";
-import { parseStoragePath } from "./backup-objects.ts";
-import { backupsCollection } from "./backup-records.ts";
+import { findBackup } from "./find-backup.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
 import { verifyBackup } from "./verify-backup.ts";
 
 /** What to restore and where. */
 export interface RestoreOptions {
-  /** The database holding `backups/{id}`. */
+  /**
+   * The database whose `backups/{id}` record and `config/backup` say where the backup is, if
+   * they still exist; the manifest in the bucket is what counts (see findBackup).
+   */
   sourceDb: Firestore;
+  /** The backups bucket to read the backup from, when not the one found from the database. */
+  bucket?: string;
   /** The database written to (another project's, for `--project`). */
   targetDb: Firestore;
   storage: Storage;
@@ -74,33 +78,34 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
 async function loadManifest(
   options: RestoreOptions,
 ): Promise<{ bucket: Bucket; manifest: Manifest }> {
-  const record = await withDeadline("firestore.backups.get", options.deadlineMs, () =>
-    options.sourceDb.collection(backupsCollection).doc(options.backupId).get(),
-  );
-  if (!record.exists) throw new AppError("not_found", `there is no backup ${options.backupId}`);
-  if (record.get("status") !== "completed") {
-    throw new AppError(
-      "conflict",
-      `backup ${options.backupId} is ${String(record.get("status"))}, not completed`,
-    );
-  }
-  const location = parseStoragePath(String(record.get("storage_path") ?? ""));
-  if (!location)
-    throw new AppError("unprocessable", `backup ${options.backupId} has no storage_path`);
+  const location = await findBackup({
+    db: options.sourceDb,
+    storage: options.storage,
+    backupId: options.backupId,
+    bucket: options.bucket,
+    deadlineMs: options.deadlineMs,
+  });
   const bucket = options.storage.bucket(location.bucket);
+  let manifest: Manifest;
   try {
     const [text] = await withDeadline("storage.backup.manifest", options.deadlineMs, () =>
-      bucket.file(location.object).download(),
+      bucket.file(location.manifest).download(),
     );
-    return { bucket, manifest: parseManifest(text.toString("utf8")) };
+    manifest = parseManifest(text.toString("utf8"));
   } catch (error) {
-    if (error instanceof AppError) throw error;
     throw new AppError(
       "unprocessable",
       `backup ${options.backupId} is damaged: its manifest cannot be read`,
       { cause: error },
     );
   }
+  if (manifest.backup_id !== options.backupId) {
+    throw new AppError(
+      "unprocessable",
+      `backup ${options.backupId} is damaged: its manifest is backup ${manifest.backup_id}'s`,
+    );
+  }
+  return { bucket, manifest };
 }
 
 const maxInFlight = 2_000;

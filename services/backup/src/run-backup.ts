@@ -53,11 +53,23 @@ export interface BackupOutcome {
 export async function runBackup(
   deps: BackupDeps,
   type: "automated" | "manual",
-  now = new Date((deps.now ?? systemClock)()),
+  request: { id?: string | undefined; requestedAt?: string | undefined; now?: Date } = {},
 ): Promise<BackupOutcome> {
-  const id = newBackupId(now);
+  const now = request.now ?? new Date((deps.now ?? systemClock)());
+  const id = request.id ?? newBackupId(now);
   const records = new BackupRecords(deps.db, deps.publisher, deps.config.DEADLINE_MS, deps.logger);
   try {
+    if (request.id) {
+      // A redelivered request whose backup already has a record was handled: report that one.
+      const existing = await withDeadline("firestore.backups.get", deps.config.DEADLINE_MS, () =>
+        deps.db.collection(backupsCollection).doc(id).get(),
+      );
+      if (existing.exists) {
+        const status = existing.get("status") as BackupOutcome["status"];
+        deps.logger.info("backup request already handled", { backup: id, status });
+        return { id, status, reason: "already handled" };
+      }
+    }
     return await handle(deps, records, id, type, now);
   } finally {
     await records.settled();

@@ -8,7 +8,7 @@ import { parseCommandLine, readStackFile, type StackFile, usageError } from "@sy
 process.env.METADATA_SERVER_DETECTION = "none";
 
 const usage = `usage: ./syncstack trigger <topic> [payload-json]
-       ./syncstack backup [payload-json]     (the backup-requested topic)
+       (./syncstack backup requests a backup and can follow it: ./syncstack backup --help)
 
 Publishes one message to <topic> of the running local stack (found through
 .syncstack/stack.json, or $SYNCSTACK_STATE_DIR/stack.json), validated against the topic's

@@ -5,6 +5,11 @@ import { defineTopic } from "./topic.ts";
 export const backupRequestedSchema = z.object({
   requested_at: z.iso.datetime({ offset: true }).optional(),
   type: z.enum(["automated", "manual"]),
+  /** The id the backup's record gets, so the requester can follow it (`./syncstack backup --wait`). */
+  backup_id: z
+    .string()
+    .regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, "must be a backup id (20261203T180544307Z-446fc0)")
+    .optional(),
 });
 export type BackupRequested = z.output<typeof backupRequestedSchema>;
 
