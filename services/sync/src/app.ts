@@ -48,13 +48,18 @@ export function syncService(
     tombstoneRetentionMs,
     now,
   });
-  const live = new LiveChanges(context.logger, { share: config.STREAM_LISTENERS === "shared" });
+  const settleMs = config.CHANGE_SETTLE_MS;
+  const live = new LiveChanges(context.logger, {
+    share: config.STREAM_LISTENERS === "shared",
+    settleMs,
+  });
   const streams = new ChangeStreams(live, context.logger, {
     heartbeatMs: config.STREAM_HEARTBEAT_MS,
     maxLifetimeMs: config.STREAM_MAX_LIFETIME_MS,
     maxConnections: config.STREAM_MAX_CONNECTIONS,
     maxBufferBytes: config.STREAM_MAX_BUFFER_BYTES,
     deadlineMs: config.DEADLINE_MS,
+    settleMs,
   });
   return {
     outbox,
@@ -72,6 +77,7 @@ export function syncService(
         listChanges(firestore, rules, {
           deadlineMs: config.DEADLINE_MS,
           tombstoneRetentionMs,
+          settleMs,
           now,
           streams,
         }),

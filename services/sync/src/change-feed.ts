@@ -16,8 +16,8 @@ import {
 import { z } from "zod";
 import { assertWritable, changeSchema } from "./validation.ts";
 
-/** A change-feed position: the clock of the last document sent, then its id. */
-export interface Cursor {
+/** A place in a feed: a clock, then a document id. */
+export interface Position {
   /** The clock (updated_at or readers.<uid>) as seconds and nanoseconds. */
   s: number;
   n: number;
@@ -25,7 +25,27 @@ export interface Cursor {
   id: string;
 }
 
-/** Encodes a change-feed position as an opaque string. */
+/** A Firestore time as [seconds, nanoseconds]. */
+export type ReadTime = [number, number];
+
+/**
+ * A change-feed cursor: a position and the read time R of the read that produced it, with
+ * the invariant every read keeps (feed-page.ts): the client holds, at its current version,
+ * every document whose clock is at or before the position and whose update time is at or
+ * before R. Cursors issued before R existed have none: they hold everything up to the position.
+ */
+export interface Cursor extends Position {
+  r?: ReadTime;
+  /**
+   * A rescan of the settle window stopped part-way (page full, or its read budget spent): the
+   * client also holds every document at or before `w` as of time `t`, and the rescan goes on
+   * after `w`, reading at `t`.
+   */
+  w?: Position;
+  t?: ReadTime;
+}
+
+/** Encodes a change-feed cursor as an opaque string. */
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString("base64url");
 }
@@ -34,12 +54,54 @@ export function encodeCursor(cursor: Cursor): string {
 export function decodeCursor(text: string, from = "since"): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as Cursor;
-    if (Number.isInteger(value.s) && Number.isInteger(value.n) && typeof value.id === "string")
+    if (
+      isPosition(value) &&
+      (value.r === undefined || isReadTime(value.r)) &&
+      (value.w === undefined ||
+        (value.r !== undefined && isPosition(value.w) && isReadTime(value.t)))
+    )
       return value;
   } catch {
     // reported below
   }
   throw new AppError("invalid_argument", `${from} is not a cursor this API returned`);
+}
+
+function isPosition(value: unknown): value is Position {
+  const position = value as Position | null;
+  return (
+    typeof position === "object" &&
+    position !== null &&
+    Number.isInteger(position.s) &&
+    Number.isInteger(position.n) &&
+    typeof position.id === "string"
+  );
+}
+
+function isReadTime(value: unknown): value is ReadTime {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    Number.isInteger(value[0]) &&
+    Number.isInteger(value[1]) &&
+    value[1] >= 0 &&
+    value[1] < 1e9
+  );
+}
+
+/** A Firestore time as a cursor holds it. */
+export function readTimeOf(time: Timestamp): ReadTime {
+  return [time.seconds, time.nanoseconds];
+}
+
+/** The Timestamp of a cursor's time. */
+export function timestampOf(time: ReadTime): Timestamp {
+  return new Timestamp(time[0], time[1]);
+}
+
+/** Just the position of a cursor. */
+export function positionOf(cursor: Position): Position {
+  return { s: cursor.s, n: cursor.n, id: cursor.id };
 }
 
 /** The query parameters of `GET /v1/changes`, JSON and stream alike. */
@@ -86,7 +148,7 @@ export function feedOf(
  * already be gone.
  */
 export function assertWithinRetention(
-  cursor: Cursor,
+  cursor: Position,
   now: Clock,
   tombstoneRetentionMs: number,
 ): void {
@@ -99,7 +161,7 @@ export function assertWithinRetention(
 }
 
 /** The feed's query after a cursor (from the start without one). */
-export function queryAfter(feed: Feed, cursor: Cursor | undefined): Query {
+export function queryAfter(feed: Feed, cursor: Position | undefined): Query {
   return cursor ? feed.query.startAfter(new Timestamp(cursor.s, cursor.n), cursor.id) : feed.query;
 }
 
@@ -128,7 +190,7 @@ export function itemOf(doc: QueryDocumentSnapshot): FeedItem {
 }
 
 /** A document's position in the feed; undefined when it has no clock for this feed. */
-export function cursorOf(doc: QueryDocumentSnapshot, clock: FieldPath): Cursor | undefined {
+export function cursorOf(doc: QueryDocumentSnapshot, clock: FieldPath): Position | undefined {
   const time = doc.get(clock) as Timestamp | undefined;
   return time instanceof Timestamp
     ? { s: time.seconds, n: time.nanoseconds, id: doc.id }
@@ -136,7 +198,7 @@ export function cursorOf(doc: QueryDocumentSnapshot, clock: FieldPath): Cursor |
 }
 
 /** Orders positions as the feed does: clock, then document id (Firestore's id order). */
-export function compareCursors(a: Cursor, b: Cursor): number {
+export function compareCursors(a: Position, b: Position): number {
   return a.s - b.s || a.n - b.n || compareIds(a.id, b.id);
 }
 

@@ -4,7 +4,14 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import { Timestamp } from "@google-cloud/firestore";
 import { AccessRules, serve } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
-import { type Cursor, compareCursors, decodeCursor, encodeCursor } from "./change-feed.ts";
+import {
+  type Cursor,
+  compareCursors,
+  decodeCursor,
+  encodeCursor,
+  positionOf,
+} from "./change-feed.ts";
+import { clockOf, commitLate, before as earlier } from "./testing/late-commit.ts";
 import { openSse, type SseStream } from "./testing/sse.ts";
 import { startSync } from "./testing/sync-fixture.ts";
 
@@ -91,7 +98,8 @@ describe("GET /v1/changes as server-sent events", () => {
     });
     const changes = await stream.waitForChanges(2);
     assert.deepEqual(documents(changes), ["first@1", "late@1"]);
-    assert.equal(changes[1]?.id, first?.id, "the id does not go back");
+    const [firstAt, lateAt] = [first?.id, changes[1]?.id].map((id) => decodeCursor(id ?? ""));
+    assert.deepEqual(positionOf(lateAt as Cursor), positionOf(firstAt as Cursor), "no going back");
     await write("notes", "next", { n: 3 });
     const all = await stream.waitForChanges(3);
     assert.deepEqual(documents(all), ["first@1", "late@1", "next@1"]);
@@ -101,6 +109,67 @@ describe("GET /v1/changes as server-sent events", () => {
     assert.deepEqual(documents(await resumed.waitForChanges(1)), ["next@1"]);
     await write("notes", "after", { n: 4 });
     assert.deepEqual(documents(await resumed.waitForChanges(2)), ["next@1", "after@1"]);
+  });
+
+  test("a commit at or before the last id that became visible after it is sent once on resuming", async () => {
+    await write("notes", "a", {});
+    await write("notes", "b", {});
+    const first = await open("collection=notes");
+    const [, afterB] = await first.waitForChanges(2);
+    first.close();
+    const db = sync.context.firestore;
+    // Its request came before the read behind afterB's id; it became visible after it.
+    await commitLate(db, [{ path: "notes/late", clock: earlier(await clockOf(db, "notes/b"), 1) }]);
+    const resumed = await open("collection=notes", { lastEventId: afterB?.id ?? "" });
+    assert.deepEqual(documents(await resumed.waitForChanges(1)), ["late@1"]);
+    await write("notes", "c", {});
+    const both = await resumed.waitForChanges(2);
+    assert.deepEqual(documents(both), ["late@1", "c@1"]);
+    resumed.close();
+    // Resumed again, from either id, it is not sent again.
+    const fromLate = await open("collection=notes", { lastEventId: both[0]?.id ?? "" });
+    assert.deepEqual(documents(await fromLate.waitForChanges(1)), ["c@1"]);
+    const fromLast = await open("collection=notes", { lastEventId: both[1]?.id ?? "" });
+    await write("notes", "d", {});
+    assert.deepEqual(documents(await fromLast.waitForChanges(1)), ["d@1"]);
+    assert.deepEqual(documents(await fromLate.waitForChanges(2)), ["c@1", "d@1"]);
+  });
+
+  test("late commits of one snapshot: resuming from the first one's id sends the rest once", async () => {
+    const stream = await open("collection=notes");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await write("notes", "a", {});
+    await write("notes", "b", {});
+    await stream.waitForChanges(2);
+    const db = sync.context.firestore;
+    const b = await clockOf(db, "notes/b");
+    await commitLate(db, [
+      { path: "notes/late1", clock: earlier(b, 2) },
+      { path: "notes/late2", clock: earlier(b, 1) },
+    ]);
+    const changes = await stream.waitForChanges(4);
+    assert.deepEqual(documents(changes), ["a@1", "b@1", "late1@1", "late2@1"]);
+    const [atB, atLate1, atLate2] = changes.slice(1).map((change) => decodeCursor(change.id));
+    for (const at of [atLate1, atLate2])
+      assert.deepEqual(at && positionOf(at), atB && positionOf(atB), "the position stays at b");
+    stream.close();
+    const resumed = await open("collection=notes", { lastEventId: changes[2]?.id ?? "" });
+    await write("notes", "c", {});
+    assert.deepEqual(documents(await resumed.waitForChanges(2)), ["late2@1", "c@1"]);
+  });
+
+  test("resumes from an id issued before ids carried a read time", async () => {
+    await write("notes", "a", {});
+    await write("notes", "b", {});
+    const first = await open("collection=notes");
+    const [afterA] = await first.waitForChanges(1);
+    const old = encodeCursor(positionOf(decodeCursor(afterA?.id ?? "")));
+    const resumed = await open("collection=notes", { lastEventId: old });
+    const [afterB] = await resumed.waitForChanges(1);
+    assert.equal(afterB?.item.document, "b");
+    assert.ok(decodeCursor(afterB?.id ?? "").r, "its ids carry one");
+    await write("notes", "c", {});
+    assert.deepEqual(documents(await resumed.waitForChanges(2)), ["b@1", "c@1"]);
   });
 
   test("sends what changed after the cursor, then every later change live", async () => {

@@ -1,4 +1,4 @@
-import type { QueryDocumentSnapshot } from "@google-cloud/firestore";
+import type { QueryDocumentSnapshot, Timestamp } from "@google-cloud/firestore";
 import { AppError, type Logger, withDeadline } from "@syncstack/shared";
 import type { Response } from "express";
 import {
@@ -8,8 +8,11 @@ import {
   encodeCursor,
   type Feed,
   itemOf,
-  queryAfter,
+  positionOf,
+  readTimeOf,
+  timestampOf,
 } from "./change-feed.ts";
+import { compareTimes, readChanges } from "./feed-page.ts";
 import type { LiveChanges } from "./live-changes.ts";
 
 /** Why the server ends a stream, and how long the client waits before resuming. */
@@ -22,6 +25,8 @@ export interface StreamOptions {
   /** Bytes queued for a client past which it is disconnected (it resumes from its last cursor). */
   maxBufferBytes: number;
   deadlineMs: number;
+  /** The settle bound of live-changes.ts, for catch-up's reads (feed-page.ts). */
+  settleMs: number;
 }
 
 /** The wait a client is told before it resumes, by why its stream ended. */
@@ -95,18 +100,24 @@ const maxSentVersions = 100_000;
 
 /** One client's stream. */
 class Connection {
+  /**
+   * What the client holds (feed-page.ts's invariant): every document whose clock is at or
+   * before this position and whose update time is at or before its read time `r`. Each event's
+   * id is this cursor once the client has the event; it never moves the position back.
+   */
   #last: Cursor | undefined;
   /** Live changes that arrived during catch-up, latest version of each document. */
   #pending: Map<string, QueryDocumentSnapshot> | undefined = new Map();
+  /** The read time of the last snapshot whose changes are in `#pending`. */
+  #pendingReadTime: Timestamp | undefined;
   /**
    * The version this stream sent of each document (at most `maxSentVersions`): a live change is
    * new when its version is, whatever its clock says. Clocks are server timestamps, the time
    * Firestore took a commit's request, so two instances' commits can become visible out of
-   * clock order; a change arriving after one with a later clock is still sent, under the last id.
+   * clock order; a change arriving after one with a later clock is still sent, under the last
+   * position.
    */
   readonly #sent = new Map<string, number>();
-  /** Where the client resumed from: what it already holds ends there. */
-  readonly #since: Cursor | undefined;
   #closed = false;
   #timers: NodeJS.Timeout[] = [];
   #unsubscribe: (() => void) | undefined;
@@ -120,7 +131,6 @@ class Connection {
     this.feed = feed;
     this.response = response;
     this.#last = since;
-    this.#since = since;
   }
 
   async run(pageSize: number): Promise<void> {
@@ -128,7 +138,9 @@ class Connection {
     const response = this.response;
     // Subscribed before catching up, so every commit after the catch-up's last read reaches
     // this stream; subscribed before the headers, so a failure is still a JSON error.
-    this.#unsubscribe = await this.streams.live.subscribe(this.feed, (docs) => this.#onLive(docs));
+    this.#unsubscribe = await this.streams.live.subscribe(this.feed, (docs, readTime) =>
+      this.#onLive(docs, readTime),
+    );
     if (this.#closed) {
       this.#unsubscribe();
       return;
@@ -161,22 +173,35 @@ class Connection {
     }
   }
 
+  /**
+   * Reads the feed page after page from the client's cursor (late commits at or before it
+   * included), then sends what arrived live meanwhile. The last page has no more after it, so
+   * once it is sent the client holds everything visible at its read time, which was after
+   * this stream subscribed: every later commit is in a snapshot the stream gets.
+   */
   async #catchUp(pageSize: number): Promise<void> {
+    const { deadlineMs, settleMs } = this.streams.options;
+    /** The first read made now rather than at the time of a rescan the client's cursor began. */
+    let firstRead: Timestamp | undefined;
     for (;;) {
-      const query = queryAfter(this.feed, this.#last).limit(pageSize);
-      const page = await withDeadline("firestore.changes", this.streams.options.deadlineMs, () =>
-        query.get(),
+      const page = await withDeadline("firestore.changes", deadlineMs, () =>
+        readChanges(this.feed, this.#last, { limit: pageSize, settleMs }),
       );
-      for (const doc of page.docs) {
+      if (!page.continued) firstRead ??= page.readTime;
+      for (const { doc, cursor } of page.items) {
         if (this.#closed) return;
         // Catch-up paces itself to the client rather than queueing in memory.
-        if (!this.#send(doc)) await this.#drained();
+        if (!this.#send(doc, cursor)) await this.#drained();
       }
-      if (this.#closed || page.size < pageSize) break;
+      if (this.#closed) return;
+      this.#last = page.cursor;
+      // A last page read before this stream subscribed would leave a gap before the listener.
+      if (!page.hasMore && firstRead && compareTimes(page.readTime, firstRead) >= 0) break;
     }
     const pending = [...(this.#pending?.values() ?? [])];
+    const readTime = this.#pendingReadTime;
     this.#pending = undefined;
-    this.#sendAll(sortByPosition(pending, this.feed));
+    if (readTime) this.#sendBatch(sortByPosition(pending, this.feed), readTime);
   }
 
   /** Past the cap the client is not keeping up: it resumes from its cursor later. */
@@ -198,48 +223,65 @@ class Connection {
     });
   }
 
-  #onLive(docs: QueryDocumentSnapshot[]): void {
+  #onLive(docs: QueryDocumentSnapshot[], readTime: Timestamp): void {
     if (this.#closed) return;
     if (this.#pending) {
       for (const doc of docs) this.#pending.set(doc.id, doc);
+      this.#pendingReadTime = readTime;
       return;
     }
-    this.#sendAll(docs);
+    this.#sendBatch(docs, readTime);
   }
 
-  #sendAll(docs: QueryDocumentSnapshot[]): void {
-    for (const doc of docs) {
+  /**
+   * Sends the live changes of snapshots up to `readTime`, in feed order, except those the
+   * client holds. A change whose clock is at or before the position sent is a commit that
+   * became visible late: it goes out under that position. An event's id takes the snapshot's
+   * read time only when no later change of the batch is at or before its position; until
+   * then it says how far the batch got (`w` at `t`), so a client resuming from it gets the
+   * rest of the batch and nothing twice.
+   */
+  #sendBatch(docs: QueryDocumentSnapshot[], readTime: Timestamp): void {
+    const last = this.#last;
+    const batchTime =
+      last?.r && compareTimes(timestampOf(last.r), readTime) > 0 ? last.r : readTimeOf(readTime);
+    const fresh = docs.flatMap((doc) => {
+      const at = cursorOf(doc, this.feed.clock);
+      return at && !this.#holds(doc, at) ? [{ doc, at }] : [];
+    });
+    for (const [index, { doc, at }] of fresh.entries()) {
       if (this.#closed) return;
       // Live changes cannot wait for one client, nor be queued for it without bound; checked
       // before each send, so one change larger than the cap still goes out.
       if (!this.#checkBuffer()) return;
-      this.#send(doc, true);
+      const held = this.#last;
+      const position = held && compareCursors(at, held) <= 0 ? positionOf(held) : at;
+      const next = fresh[index + 1]?.at;
+      const cursor: Cursor =
+        next && compareCursors(next, position) <= 0 && held?.r
+          ? { ...position, r: held.r, w: at, t: batchTime }
+          : { ...position, r: batchTime };
+      this.#send(doc, cursor);
     }
+    if (!this.#closed && this.#last) this.#last = { ...positionOf(this.#last), r: batchTime };
   }
 
-  /**
-   * Sends a document unless this stream already sent it: a catch-up document when it is not
-   * after the last position sent, a live one when its version was sent (a live change is a
-   * commit the listener saw after this stream subscribed, so an earlier clock means a commit
-   * that became visible late, not a repeat). The id never goes back, so a client resuming from
-   * it misses nothing the stream sent. False when the client is behind.
-   */
-  #send(doc: QueryDocumentSnapshot, live = false): boolean {
-    const at = cursorOf(doc, this.feed.clock);
-    if (!at) return true;
-    const after = !this.#last || compareCursors(at, this.#last) > 0;
-    const version = Number(doc.get("version") ?? 0);
+  /** True when the client has this version of the document: sent by this stream, or held. */
+  #holds(doc: QueryDocumentSnapshot, at: Cursor): boolean {
     const sent = this.#sent.get(doc.id);
-    // Listeners start a settle window early (live-changes.ts): their first snapshot repeats
-    // what catch-up sent (the same versions) or what the client had before it resumed.
-    const held = this.#since !== undefined && compareCursors(at, this.#since) <= 0;
-    if (live ? held || (sent !== undefined && sent >= version) : !after) return true;
-    if (after) this.#last = at;
+    if (sent !== undefined && sent >= Number(doc.get("version") ?? 0)) return true;
+    const last = this.#last;
+    if (!last || compareCursors(at, last) > 0) return false;
+    return !last.r || compareTimes(doc.updateTime, timestampOf(last.r)) <= 0;
+  }
+
+  /** Sends a document as an event whose id is `cursor`; false when the client is behind. */
+  #send(doc: QueryDocumentSnapshot, cursor: Cursor): boolean {
+    this.#last = cursor;
     if (this.#sent.size >= maxSentVersions) this.#sent.clear();
-    this.#sent.set(doc.id, version);
-    const id = this.#last ?? at;
+    this.#sent.set(doc.id, Number(doc.get("version") ?? 0));
     return this.#write(
-      `id: ${encodeCursor(id)}\nevent: change\ndata: ${JSON.stringify(itemOf(doc))}\n\n`,
+      `id: ${encodeCursor(cursor)}\nevent: change\ndata: ${JSON.stringify(itemOf(doc))}\n\n`,
     );
   }
 

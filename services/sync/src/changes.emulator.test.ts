@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
+import { decodeCursor, encodeCursor, positionOf } from "./change-feed.ts";
+import { clockOf, commitLate, before as earlier } from "./testing/late-commit.ts";
 import { startSync } from "./testing/sync-fixture.ts";
 
 let sync: Awaited<ReturnType<typeof startSync>>;
@@ -47,7 +49,61 @@ describe("GET /v1/changes", () => {
     );
     const caughtUp = await get(`collection=feed&since=${third.body.next_cursor}`);
     assert.deepEqual(caughtUp.body.changes, []);
-    assert.equal(caughtUp.body.next_cursor, third.body.next_cursor);
+    // Nothing new: the same position, as read later.
+    const [was, now] = [third, caughtUp].map((page) => decodeCursor(page.body.next_cursor));
+    assert.deepEqual(now && positionOf(now), was && positionOf(was));
+  });
+
+  test("a commit at or before the cursor that became visible after the read comes next, once", async () => {
+    const db = sync.context.firestore;
+    for (const document of ["a", "b"])
+      await sync.post("/v1/sync", { collection: "feed", document, data: { document } });
+    const first = await get("collection=feed");
+    assert.deepEqual(
+      first.body.changes.map((c) => c.document),
+      ["a", "b"],
+    );
+    // Its request came before that read, its commit became visible after it.
+    await commitLate(db, [{ path: "feed/late", clock: earlier(await clockOf(db, "feed/b"), 1) }]);
+    const second = await get(`collection=feed&since=${first.body.next_cursor}`);
+    assert.deepEqual(
+      second.body.changes.map((c) => c.document),
+      ["late"],
+    );
+    assert.equal(second.body.has_more, false);
+    const [held, next] = [first, second].map((page) => decodeCursor(page.body.next_cursor));
+    assert.deepEqual(next && positionOf(next), held && positionOf(held), "the position stays");
+    const third = await get(`collection=feed&since=${second.body.next_cursor}`);
+    assert.deepEqual(third.body.changes, []);
+    await sync.post("/v1/sync", { collection: "feed", document: "c", data: {} });
+    const fourth = await get(`collection=feed&since=${third.body.next_cursor}`);
+    assert.deepEqual(
+      fourth.body.changes.map((c) => c.document),
+      ["c"],
+    );
+  });
+
+  test("a cursor without a read time (issued before it had one) still reads after its position", async () => {
+    const db = sync.context.firestore;
+    for (const document of ["a", "b"])
+      await sync.post("/v1/sync", { collection: "feed", document, data: { document } });
+    const first = await get("collection=feed&limit=1");
+    const issued = decodeCursor(first.body.next_cursor);
+    assert.ok(issued.r, "a cursor carries its read time");
+    const old = encodeCursor(positionOf(issued));
+    const second = await get(`collection=feed&since=${old}`);
+    assert.deepEqual(
+      second.body.changes.map((c) => c.document),
+      ["b"],
+    );
+    const upgraded = decodeCursor(second.body.next_cursor);
+    assert.ok(upgraded.r, "the next cursor has one");
+    await commitLate(db, [{ path: "feed/late", clock: earlier(await clockOf(db, "feed/b"), 1) }]);
+    const third = await get(`collection=feed&since=${second.body.next_cursor}`);
+    assert.deepEqual(
+      third.body.changes.map((c) => c.document),
+      ["late"],
+    );
   });
 
   test("rejects a bad cursor, limit or collection", async () => {

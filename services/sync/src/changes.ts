@@ -13,14 +13,13 @@ import {
   assertWithinRetention,
   type Cursor,
   changesQuerySchema,
-  cursorOf,
   decodeCursor,
   encodeCursor,
   feedOf,
   itemOf,
-  queryAfter,
 } from "./change-feed.ts";
 import type { ChangeStreams } from "./change-stream.ts";
+import { readChanges } from "./feed-page.ts";
 
 /**
  * `GET /v1/changes?collection=&since=&limit=`: the documents of a collection the caller may
@@ -32,7 +31,9 @@ import type { ChangeStreams } from "./change-stream.ts";
  * stamps for each user who may read the document (its creator and members), so Firestore
  * serves the page from that field's single-field index: nothing is filtered in memory, and
  * no per-collection composite index is needed. A cursor older than the tombstone retention
- * is 410: deletions before it may be gone, so the client must resync from the start.
+ * is 410: deletions before it may be gone, so the client must resync from the start. The
+ * cursor also carries the page's read time, so the next page includes what became visible
+ * late at or before its position (feed-page.ts).
  *
  * With `Accept: text/event-stream` the same feed is a stream of server-sent events: what
  * changed after the cursor (`Last-Event-ID` wins over `since`), then every later change live.
@@ -43,6 +44,8 @@ export function listChanges(
   options: {
     deadlineMs: number;
     tombstoneRetentionMs: number;
+    /** The settle bound of live-changes.ts: how far back a page looks for late commits. */
+    settleMs: number;
     now?: Clock;
     streams?: ChangeStreams;
   },
@@ -57,20 +60,18 @@ export function listChanges(
     const feed = feedOf(db, rules, userOf(request), collection);
     const streaming = options.streams !== undefined && wantsEventStream(request);
     const since = cursorFrom(request, parsed.data.since, streaming);
-    if (since) assertWithinRetention(since.cursor, now, options.tombstoneRetentionMs);
+    if (since) assertWithinRetention(since, now, options.tombstoneRetentionMs);
     if (streaming && options.streams) {
-      await options.streams.stream(feed, since?.cursor, limit, response);
+      await options.streams.stream(feed, since, limit, response);
       return;
     }
-    const query = queryAfter(feed, since?.cursor).limit(limit + 1);
-    const snapshot = await withDeadline("firestore.changes", options.deadlineMs, () => query.get());
-    const docs = snapshot.docs.slice(0, limit);
-    const last = docs.at(-1);
-    const lastAt = last ? cursorOf(last, feed.clock) : undefined;
+    const page = await withDeadline("firestore.changes", options.deadlineMs, () =>
+      readChanges(feed, since, { limit, settleMs: options.settleMs, now }),
+    );
     response.json({
-      changes: docs.map(itemOf),
-      next_cursor: lastAt ? encodeCursor(lastAt) : (since?.text ?? null),
-      has_more: snapshot.docs.length > limit,
+      changes: page.items.map((item) => itemOf(item.doc)),
+      next_cursor: page.cursor ? encodeCursor(page.cursor) : null,
+      has_more: page.hasMore,
     });
   };
 }
@@ -90,8 +91,8 @@ function cursorFrom(
   request: Request,
   since: string | undefined,
   streaming: boolean,
-): { text: string; cursor: Cursor } | undefined {
+): Cursor | undefined {
   const lastEventId = streaming ? request.get("last-event-id")?.trim() : undefined;
-  if (lastEventId) return { text: lastEventId, cursor: decodeCursor(lastEventId, "Last-Event-ID") };
-  return since ? { text: since, cursor: decodeCursor(since) } : undefined;
+  if (lastEventId) return decodeCursor(lastEventId, "Last-Event-ID");
+  return since ? decodeCursor(since) : undefined;
 }

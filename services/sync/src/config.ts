@@ -28,6 +28,12 @@ export const syncEnvSchema = withDefaultPort(
     STREAM_MAX_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
     /** `shared`: one Firestore listener per instance and feed; `per-connection`: one per stream (for comparison). */
     STREAM_LISTENERS: z.enum(["shared", "per-connection"]).default("shared"),
+    /**
+     * How long after its clock (the time Firestore took its request) a commit is assumed
+     * visible: live listeners start this far back, and a feed read looks this far back for
+     * commits that became visible after the read that gave the cursor.
+     */
+    CHANGE_SETTLE_MS: z.coerce.number().int().min(0).default(10_000),
     /** Browser app origins allowed to call the service (CORS), comma-separated; none by default. */
     CORS_ORIGINS: corsOriginsSchema,
   }),

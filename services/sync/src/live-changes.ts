@@ -2,8 +2,11 @@ import { type QueryDocumentSnapshot, type QuerySnapshot, Timestamp } from "@goog
 import type { Logger } from "@syncstack/shared";
 import { compareCursors, cursorOf, type Feed } from "./change-feed.ts";
 
-/** What a subscriber is given: the documents a snapshot added or changed, in feed order. */
-export type LiveListener = (docs: QueryDocumentSnapshot[]) => void;
+/**
+ * What a subscriber is given: the documents a snapshot added or changed, in feed order, and
+ * the snapshot's read time (every commit up to it is in this snapshot or an earlier one).
+ */
+export type LiveListener = (docs: QueryDocumentSnapshot[], readTime: Timestamp) => void;
 
 export interface LiveChangesOptions {
   /** One Firestore listener per feed (collection + clock field) and instance, or one per subscriber. */
@@ -132,7 +135,7 @@ export class LiveChanges {
       const positioned = docs.map((doc) => ({ doc, at: cursorOf(doc, watch.feed.clock) }));
       positioned.sort((a, b) => (a.at && b.at ? compareCursors(a.at, b.at) : 0));
       const sorted = positioned.map((entry) => entry.doc);
-      for (const subscriber of watch.subscribers) subscriber(sorted);
+      for (const subscriber of watch.subscribers) subscriber(sorted, snapshot.readTime);
     }
     // The listener holds every document changed since it started: past the bound, a new one
     // starts after this snapshot's read time, whose first snapshot is what comes after it.
