@@ -55,6 +55,7 @@ export function syncService(
     maxConnections: config.STREAM_MAX_CONNECTIONS,
     maxBufferBytes: config.STREAM_MAX_BUFFER_BYTES,
     deadlineMs: config.DEADLINE_MS,
+    maxCatchUps: config.STREAM_MAX_CATCHUPS,
   });
   return {
     outbox,
