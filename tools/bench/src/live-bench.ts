@@ -31,6 +31,8 @@ const writeCount = Number(process.env.BENCH_LIVE_WRITES ?? 30);
 const gapMs = Number(process.env.BENCH_LIVE_GAP_MS ?? 200);
 /** Streams opened at once while opening them all. */
 const openConcurrency = 50;
+/** Writes each stream catches up in the reconnect storm (`BENCH_LIVE_STORM_WRITES`). */
+const stormWrites = Number(process.env.BENCH_LIVE_STORM_WRITES ?? 30);
 const collection = "bench_live";
 const writerUid = "bench-live-writer";
 const targets = { p99Ms: 250, kibPerStream: 50 };
@@ -310,12 +312,14 @@ async function measureRound(
   };
   /**
    * Closes every stream and opens them all again at once after the last cursor, as clients
-   * come back from a drained instance: each catches up the writes made meanwhile, the instance
+   * come back from a drained instance: each catches up `stormWrites` made meanwhile, the instance
    * running at most STREAM_MAX_CATCHUPS catch-ups at a time.
    */
   const reconnectStorm = async (): Promise<Storm> => {
     since = held[0]?.lastId;
     closeAll();
+    // What clients miss while they are away; the last one is what each must reach.
+    for (let i = 1; i < stormWrites; i++) await write(`r${round}-storm-missed-${i}`);
     const seed = `r${round}-storm-seed`;
     await write(seed);
     const started = performance.now();
@@ -418,7 +422,7 @@ function report(rounds: readonly Round[]): string {
   });
   lines.push(
     "",
-    `Reconnect storm: the ${streamCount} streams closed and opened again all at once after the last cursor, each catching up one write made meanwhile (STREAM_MAX_CATCHUPS ${process.env.BENCH_LIVE_MAX_CATCHUPS ?? "default"}), and a write through the instance during it:`,
+    `Reconnect storm: the ${streamCount} streams closed and opened again all at once after the last cursor, each catching up the ${stormWrites} writes made meanwhile (STREAM_MAX_CATCHUPS ${process.env.BENCH_LIVE_MAX_CATCHUPS ?? "default"}), and a write through the instance during it:`,
     "",
     "| round | refused | dropped while catching up | caught up p50 / p99 / last ms | the write during it |",
     "| --- | ---: | ---: | ---: | --- |",
