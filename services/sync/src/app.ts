@@ -60,6 +60,7 @@ export function syncService(
     maxBufferBytes: config.STREAM_MAX_BUFFER_BYTES,
     deadlineMs: config.DEADLINE_MS,
     settleMs,
+    maxCatchUps: config.STREAM_MAX_CATCHUPS,
   });
   return {
     outbox,
@@ -103,5 +104,9 @@ export function syncService(
   };
 }
 
+/** A caller's feed of a collection, for the fan-out benchmark (`./syncstack bench fanout`). */
+export { feedOf } from "./change-feed.ts";
 /** The environment the service reads, for tools that build the app in-process. */
 export { syncEnvSchema } from "./config.ts";
+/** Live changes from Firestore listeners, for the fan-out benchmark. */
+export { LiveChanges } from "./live-changes.ts";

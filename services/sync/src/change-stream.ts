@@ -27,10 +27,22 @@ export interface StreamOptions {
   deadlineMs: number;
   /** The settle bound of live-changes.ts, for catch-up's reads (feed-page.ts). */
   settleMs: number;
+  /** Catch-ups one instance runs at once; streams past it wait their turn (heartbeats go on). */
+  maxCatchUps: number;
 }
 
-/** The wait a client is told before it resumes, by why its stream ended. */
-const retryAfterEnd: Record<EndReason, number> = { lifetime: 0, shutdown: 1_000, slow: 5_000 };
+/**
+ * The wait a client is told before it resumes, by why its stream ended. A draining instance's
+ * streams all end at once: each is told a random 1-5 s, so their clients do not come back to
+ * the other instances in one burst of catch-ups.
+ */
+const retryAfterEnd: Record<EndReason, number> = {
+  lifetime: 0,
+  get shutdown() {
+    return 1_000 + Math.floor(Math.random() * 4_000);
+  },
+  slow: 5_000,
+};
 
 /**
  * The instance's open change streams: the connection limit, and ending them all when the
@@ -40,6 +52,10 @@ export class ChangeStreams {
   readonly #open = new Set<(reason: EndReason) => void>();
   /** Streams still reading (subscribing or catching up), which a drain waits for. */
   readonly #reading = new Set<Promise<void>>();
+  /** Streams waiting for a catch-up slot, first come first served. */
+  readonly #waiting: (() => void)[] = [];
+  #catchingUp = 0;
+  #peak = { running: 0, waiting: 0 };
   #draining = false;
 
   readonly live: LiveChanges;
@@ -54,6 +70,46 @@ export class ChangeStreams {
 
   get size(): number {
     return this.#open.size;
+  }
+
+  /** Catch-ups running and waiting now, and the most of each at once so far (tests, benchmarks). */
+  get catchUps(): { running: number; waiting: number; peak: { running: number; waiting: number } } {
+    return { running: this.#catchingUp, waiting: this.#waiting.length, peak: { ...this.#peak } };
+  }
+
+  /**
+   * Runs a stream's catch-up once fewer than `maxCatchUps` are running, so that streams opened
+   * together (clients coming back from a drained instance) do not all query at once and pass
+   * their deadline. A catch-up holds its slot until it ends or for `deadlineMs`, whichever
+   * comes first: one paced to a client that stopped reading must not hold it for its lifetime.
+   */
+  async catchUp(work: () => Promise<void>): Promise<void> {
+    if (this.#catchingUp >= this.options.maxCatchUps) {
+      await new Promise<void>((resolve) => {
+        this.#waiting.push(resolve);
+        this.#peak.waiting = Math.max(this.#peak.waiting, this.#waiting.length);
+      });
+    } else {
+      this.#catchingUp++;
+    }
+    this.#peak.running = Math.max(this.#peak.running, this.#catchingUp);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(lease);
+      // The slot passes to the next stream waiting, if any.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#catchingUp--;
+    };
+    const lease = setTimeout(release, this.options.deadlineMs);
+    lease.unref();
+    try {
+      await work();
+    } finally {
+      release();
+    }
   }
 
   /** Ends every stream (reason shutdown), refuses new ones, and waits for their reads to settle. */
@@ -164,7 +220,9 @@ class Connection {
       setTimeout(() => this.end("lifetime"), options.maxLifetimeMs * (1 - Math.random() * 0.1)),
     );
     try {
-      await this.#catchUp(pageSize);
+      await this.streams.catchUp(() =>
+        this.#closed ? Promise.resolve() : this.#catchUp(pageSize),
+      );
     } catch (error) {
       // The headers are sent: the client sees the stream drop and resumes from its last id.
       logger.error("change stream catch-up failed", { error, collection: this.feed.collection });

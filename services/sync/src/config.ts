@@ -24,6 +24,8 @@ export const syncEnvSchema = withDefaultPort(
     STREAM_MAX_LIFETIME_MS: z.coerce.number().int().min(100).default(270_000),
     /** Change streams one instance holds at most; one more is 503 with Retry-After. */
     STREAM_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(2_000),
+    /** Catch-up reads one instance runs at once; streams past it wait their turn, heartbeats going on. */
+    STREAM_MAX_CATCHUPS: z.coerce.number().int().min(1).default(32),
     /** Bytes queued for a stream's client past which it is disconnected as too slow. */
     STREAM_MAX_BUFFER_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
     /** `shared`: one Firestore listener per instance and feed; `per-connection`: one per stream (for comparison). */

@@ -1,10 +1,11 @@
-// `./syncstack bench [sync|feed|analytics|migrate|files|backup ...]`: benchmarks against emulators started on free ports.
+// `./syncstack bench [sync|feed|analytics|migrate|files|backup|stream|client|live|fanout ...]`: benchmarks against emulators started on free ports.
 // Figures are ratios against a baseline measured in the same run: this machine is shared.
 
 import { type EmulatorSession, startEmulatorSession } from "@syncstack/local-stack";
 import { benchAnalytics } from "./analytics-bench.ts";
 import { benchBackup } from "./backup-bench.ts";
 import { benchClient } from "./client-bench.ts";
+import { benchFanout } from "./fanout-bench.ts";
 import { benchFeed } from "./feed-bench.ts";
 import { benchFiles } from "./files-bench.ts";
 import { benchLive } from "./live-bench.ts";
@@ -24,6 +25,7 @@ const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   stream: benchStream,
   client: benchClient,
   live: benchLive,
+  fanout: benchFanout,
 };
 const chosen = process.argv.slice(2);
 if (chosen.includes("--help") || chosen.includes("-h")) {

@@ -31,6 +31,8 @@ const writeCount = Number(process.env.BENCH_LIVE_WRITES ?? 30);
 const gapMs = Number(process.env.BENCH_LIVE_GAP_MS ?? 200);
 /** Streams opened at once while opening them all. */
 const openConcurrency = 50;
+/** Writes each stream catches up in the reconnect storm (`BENCH_LIVE_STORM_WRITES`). */
+const stormWrites = Number(process.env.BENCH_LIVE_STORM_WRITES ?? 30);
 const collection = "bench_live";
 const writerUid = "bench-live-writer";
 const targets = { p99Ms: 250, kibPerStream: 50 };
@@ -148,9 +150,22 @@ interface Fanout {
   cpu: CpuShare;
 }
 
+/** All the streams reconnecting at once (as after an instance's drain), each catching up. */
+interface Storm {
+  /** Streams refused (an answer other than a stream) or dropped while catching up. */
+  refused: number;
+  dropped: number;
+  /** From opening them all to each stream's catch-up reaching the last write, ms, sorted. */
+  caughtUpMs: number[];
+  /** A write through the instance in the middle of the storm: its status and time. */
+  writeStatus: string;
+  writeMs: number;
+}
+
 interface Round {
   single: Fanout;
   many: Fanout;
+  storm: Storm;
   openSeconds: number;
   rssIdle: Rss;
   /** With half the streams open: the second half's growth is the marginal cost of a stream. */
@@ -209,6 +224,10 @@ async function measureRound(
       FIRESTORE_EMULATOR_HOST: env.firestore,
       ACCESS_RULES_FILE: rulesFile,
       STREAM_MAX_CONNECTIONS: String(streamCount + 10),
+      // The instance's default unless given, e.g. 100000 to see the storm without the cap.
+      ...(process.env.BENCH_LIVE_MAX_CATCHUPS
+        ? { STREAM_MAX_CATCHUPS: process.env.BENCH_LIVE_MAX_CATCHUPS }
+        : {}),
       // No stream may end mid-round.
       STREAM_MAX_LIFETIME_MS: String(3_600_000),
     },
@@ -291,6 +310,46 @@ async function measureRound(
       held.every((stream) => stream.arrivals.has(ready)),
     );
   };
+  /**
+   * Closes every stream and opens them all again at once after the last cursor, as clients
+   * come back from a drained instance: each catches up `stormWrites` made meanwhile, the instance
+   * running at most STREAM_MAX_CATCHUPS catch-ups at a time.
+   */
+  const reconnectStorm = async (): Promise<Storm> => {
+    since = held[0]?.lastId;
+    closeAll();
+    // What clients miss while they are away; the last one is what each must reach.
+    for (let i = 1; i < stormWrites; i++) await write(`r${round}-storm-missed-${i}`);
+    const seed = `r${round}-storm-seed`;
+    await write(seed);
+    const started = performance.now();
+    const opening = readerTokens.map((token) => openStream(streamsAgent, port, token, since));
+    const writing = performance.now();
+    const during = write(`r${round}-storm-during`).then(
+      () => ({ status: "200", ms: performance.now() - writing }),
+      (error: Error) => ({ status: error.message, ms: performance.now() - writing }),
+    );
+    const opened = await Promise.allSettled(opening);
+    for (const result of opened) if (result.status === "fulfilled") held.push(result.value);
+    await until(
+      "storm: every stream caught up or dropped",
+      () => held.every((stream) => stream.ended || stream.arrivals.has(seed)),
+      120_000,
+    );
+    const { status, ms } = await during;
+    const caughtUpMs = held
+      .map((stream) => stream.arrivals.get(seed)?.at)
+      .filter((at): at is number => at !== undefined)
+      .map((at) => at - (performance.timeOrigin + started))
+      .sort((a, b) => a - b);
+    return {
+      refused: opened.filter((result) => result.status === "rejected").length,
+      dropped: held.filter((stream) => stream.ended && !stream.arrivals.has(seed)).length,
+      caughtUpMs,
+      writeStatus: status,
+      writeMs: ms,
+    };
+  };
   try {
     // Warm-up, not timed: the instance's first writes and its first stream's listener.
     await openStreams(1, "warm-up");
@@ -317,7 +376,8 @@ async function measureRound(
     const openSeconds = openHalfSeconds + (performance.now() - reopening) / 1_000;
     const rssStreams = await measureRss(service.process.pid, inspectPort);
     const many = await fanout("many");
-    return { single, many, openSeconds, rssIdle, rssHalf, rssStreams };
+    const storm = await reconnectStorm();
+    return { single, many, storm, openSeconds, rssIdle, rssHalf, rssStreams };
   } finally {
     closeAll();
     writer.destroy();
@@ -358,6 +418,19 @@ function report(rounds: readonly Round[]): string {
   rounds.forEach((round, index) => {
     lines.push(
       `| ${index + 1} | ${round.openSeconds.toFixed(1)} | ${mib(round.rssIdle)} | ${mib(round.rssHalf)} | ${mib(round.rssStreams)} | ${fmt(perStream(round, "settledKiB"))} / ${fmt(perStream(round, "afterGcKiB"))} | ${fmt(marginal(round, "settledKiB"))} / ${fmt(marginal(round, "afterGcKiB"))} |`,
+    );
+  });
+  lines.push(
+    "",
+    `Reconnect storm: the ${streamCount} streams closed and opened again all at once after the last cursor, each catching up the ${stormWrites} writes made meanwhile (STREAM_MAX_CATCHUPS ${process.env.BENCH_LIVE_MAX_CATCHUPS ?? "default"}), and a write through the instance during it:`,
+    "",
+    "| round | refused | dropped while catching up | caught up p50 / p99 / last ms | the write during it |",
+    "| --- | ---: | ---: | ---: | --- |",
+  );
+  rounds.forEach((round, index) => {
+    const { storm } = round;
+    lines.push(
+      `| ${index + 1} | ${storm.refused} | ${storm.dropped} | ${ms(storm.caughtUpMs, 0.5)} / ${ms(storm.caughtUpMs, 0.99)} / ${fmt(storm.caughtUpMs.at(-1) ?? Number.NaN)} | ${storm.writeStatus} in ${fmt(storm.writeMs)} ms |`,
     );
   });
   const p99s = rounds.map((round) => percentile(round.many.fromStored, 0.99));
