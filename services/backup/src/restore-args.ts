@@ -1,14 +1,16 @@
 import { parseArgs } from "node:util";
 
 /** How to call the restore CLI. */
-export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--dry-run] [--no-throttle]
+export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--dry-run] [--undelete] [--no-throttle]
   --backup <id>       the backups/{id} record to restore (must be completed)
   --collections a,b   root collections to restore (default: all in the backup)
   --prefix p_         restore notes into p_notes (subcollections follow their parents)
   --project P         the Google Cloud project to restore into (the backup is read from
                       $GOOGLE_CLOUD_PROJECT, default P); with FIRESTORE_EMULATOR_HOST set,
                       project P on that emulator
-  --dry-run           verify every object and say what would be written, write nothing
+  --dry-run           verify every object and say what would change per collection (new,
+                      changed, unchanged, deleted since the backup), write nothing
+  --undelete          bring back documents deleted since the backup (else they stay deleted)
   --no-throttle       BulkWriter without its 500/50/5 ramp-up (emulators, bulk loads)
   -h, --help          this text
 Talks to the emulators at FIRESTORE_EMULATOR_HOST and STORAGE_EMULATOR_HOST when they are
@@ -22,6 +24,7 @@ export interface RestoreArgs {
   prefix: string | undefined;
   project: string | undefined;
   dryRun: boolean;
+  undelete: boolean;
   throttle: boolean;
 }
 
@@ -42,6 +45,7 @@ export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | string 
         prefix: { type: "string" },
         project: { type: "string" },
         "dry-run": { type: "boolean", default: false },
+        undelete: { type: "boolean", default: false },
         "no-throttle": { type: "boolean", default: false },
       },
       strict: true,
@@ -73,6 +77,7 @@ export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | string 
     prefix,
     project,
     dryRun: values["dry-run"] === true,
+    undelete: values.undelete === true,
     throttle: values["no-throttle"] !== true,
   };
 }

@@ -9,7 +9,7 @@ import {
 import type { Express } from "express";
 import { z } from "zod";
 import type { BackupConfig } from "./config.ts";
-import { firestoreFor } from "./firestore-client.ts";
+import { firestoreFor, publisherFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
 
 const collectionId = z.string().regex(/^[^/]+$/, "must be a collection id");
@@ -26,6 +26,7 @@ export const restoreRequestSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9-]{4,61}[a-z0-9]$/, "must be a project id")
     .optional(),
   dry_run: z.boolean().optional(),
+  undelete: z.boolean().optional(),
 });
 
 /**
@@ -55,10 +56,13 @@ export function restoreRoutes(
       if (idProblem) throw new AppError("invalid_argument", idProblem);
       const body = parsed.data;
       const project = context.config.GOOGLE_CLOUD_PROJECT;
-      const targetDb =
-        body.project && body.project !== project
-          ? firestoreFor(context.config, body.project)
-          : context.firestore;
+      const elsewhere = body.project !== undefined && body.project !== project;
+      const targetDb = elsewhere
+        ? firestoreFor(context.config, body.project as string)
+        : context.firestore;
+      const events = elsewhere
+        ? publisherFor(context.config, body.project as string)
+        : { publisher: context.publisher, close: async () => {} };
       try {
         const report = await restoreBackup({
           sourceDb: context.firestore,
@@ -68,10 +72,13 @@ export function restoreRoutes(
           collections: body.collections,
           prefix: body.prefix,
           dryRun: body.dry_run,
+          undelete: body.undelete,
+          publisher: events.publisher,
           deadlineMs: context.config.DEADLINE_MS,
         });
         response.json(report);
       } finally {
+        await events.close();
         if (targetDb !== context.firestore) await targetDb.terminate();
       }
     });
