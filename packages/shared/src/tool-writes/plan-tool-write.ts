@@ -60,6 +60,15 @@ export function servedBySync(ref: DocumentReference): boolean {
 }
 
 /**
+ * Whether a stored document has the sync API's shape (its fields under `data`, a `version`
+ * or a creator): a document of another shape in an app collection (written straight to
+ * Firestore, never through the API) is copied as it is, its `version` alone kept from going back.
+ */
+export function isSyncDocument(fields: DocumentData): boolean {
+  return "data" in fields || "version" in fields || "created_by" in fields;
+}
+
+/**
  * Decides how a tool writes `wanted` over the target's `current` document (undefined: none)
  * so that (collection, document, version) never names two contents: a written document's
  * version is one past the higher of the target's (a tombstone's too) and the wanted one's.
@@ -70,7 +79,9 @@ export function planToolWrite(
   current: DocumentData | undefined,
   options: PlanOptions,
 ): ToolWritePlan {
-  const served = servedBySync(ref);
+  const served =
+    servedBySync(ref) &&
+    (isSyncDocument(wanted) || (current !== undefined && isSyncDocument(current)));
   const wantedDeleted = wanted.deleted === true;
   const currentDeleted = current?.deleted === true;
   if (current && currentDeleted && !wantedDeleted && !options.undelete) {
