@@ -96,12 +96,27 @@ export {
   startSweeper,
   systemClock,
 } from "./sweeper.ts";
+export {
+  contentKey,
+  planToolWrite,
+  servedBySync,
+  type ToolOutcome,
+  type ToolWritePlan,
+} from "./tool-writes/plan-tool-write.ts";
+export {
+  type ToolItem,
+  type ToolItemResult,
+  ToolWriter,
+  type ToolWriterOptions,
+} from "./tool-writes/tool-writer.ts";
 export { backupRequested } from "./topics/backup-requested.ts";
 export { fileUploaded, type StorageObject, storageObjectSchema } from "./topics/file-uploaded.ts";
 export {
+  isToolEvent,
   type RealtimeUpdate,
   realtimeUpdateOrderingKey,
   realtimeUpdates,
+  toolSources,
 } from "./topics/realtime-updates.ts";
 export { statsTick } from "./topics/stats-tick.ts";
 export {

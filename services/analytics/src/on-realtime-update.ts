@@ -8,6 +8,7 @@ import {
 import {
   consumer,
   isAlreadyExists,
+  isToolEvent,
   processedMessageRecord,
   type RealtimeUpdate,
   realtimeUpdates,
@@ -79,12 +80,13 @@ export function deltaOf(
  * another event of the pair counted it (the event's other figures still count). A first
  * delivery reads nothing and takes no lock, so a burst for one user never contends; the folder
  * moves deltas into `user_stats/{uid}` at a bounded write rate. Events without an author
- * are acknowledged: there is nobody to count them for.
+ * are acknowledged: there is nobody to count them for; so are a tool's (a restore or a
+ * migration rewriting documents): a restored document is not one its creator created again.
  */
 export function onRealtimeUpdate(db: Firestore, sink: DeltaSink, deadlineMs: number) {
   return consumer(realtimeUpdates, async ({ data: event, logger }) => {
     const { uid } = event;
-    if (uid === undefined) return;
+    if (uid === undefined || isToolEvent(event)) return;
     const id = eventId(event);
     const ref = db.collection(activityDeltasCollection).doc(id);
     const { collection, document, version } = event;

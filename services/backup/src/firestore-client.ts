@@ -1,5 +1,6 @@
 import { Firestore } from "@google-cloud/firestore";
-import type { BaseConfig } from "@syncstack/shared";
+import { PubSub } from "@google-cloud/pubsub";
+import { type BaseConfig, Publisher } from "@syncstack/shared";
 
 /**
  * A Firestore client for `projectId` on the configured emulator or production. Exports read
@@ -23,4 +24,28 @@ export function firestoreFor(
  */
 export function projectOf(db: Firestore): string {
   return (db as unknown as { projectId: string }).projectId;
+}
+
+/**
+ * A publisher to `projectId`'s topics on the configured emulator or production: a restore
+ * into another project publishes its events there, where that project's consumers are.
+ */
+export function publisherFor(
+  config: Pick<BaseConfig, "PUBSUB_EMULATOR_HOST" | "DEADLINE_MS">,
+  projectId: string,
+): { publisher: Publisher; close: () => Promise<void> } {
+  const pubsub = new PubSub({
+    projectId,
+    ...(config.PUBSUB_EMULATOR_HOST
+      ? { apiEndpoint: config.PUBSUB_EMULATOR_HOST, emulatorMode: true }
+      : {}),
+  });
+  const publisher = new Publisher(pubsub, { deadlineMs: config.DEADLINE_MS });
+  return {
+    publisher,
+    close: async () => {
+      await publisher.close();
+      await pubsub.close();
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { bucketNamePattern } from "./backup-config.ts";
 
 /** How to call the restore CLI. */
-export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--bucket B] [--dry-run] [--no-throttle]
+export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collections a,b] [--prefix p_] [--project P] [--bucket B] [--dry-run] [--undelete] [--no-throttle]
   --backup <id>       the backup to restore: its manifest backups/<id>/manifest.json in the
                       backups bucket (a backups/{id} record is not needed; if there is one,
                       it must be completed)
@@ -13,7 +13,9 @@ export const restoreUsage = `usage: ./syncstack restore --backup <id> [--collect
                       project P on that emulator
   --bucket B          the bucket holding the backup (default: where its record says, else
                       the bucket config/backup names, else <project>-backups)
-  --dry-run           verify every object and say what would be written, write nothing
+  --dry-run           verify every object and say what would change per collection (new,
+                      changed, unchanged, deleted since the backup), write nothing
+  --undelete          bring back documents deleted since the backup (else they stay deleted)
   --no-throttle       BulkWriter without its 500/50/5 ramp-up (emulators, bulk loads)
   -h, --help          this text
 Talks to the emulators at FIRESTORE_EMULATOR_HOST and STORAGE_EMULATOR_HOST when they are
@@ -28,6 +30,7 @@ export interface RestoreArgs {
   project: string | undefined;
   bucket: string | undefined;
   dryRun: boolean;
+  undelete: boolean;
   throttle: boolean;
 }
 
@@ -49,6 +52,7 @@ export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | string 
         project: { type: "string" },
         bucket: { type: "string" },
         "dry-run": { type: "boolean", default: false },
+        undelete: { type: "boolean", default: false },
         "no-throttle": { type: "boolean", default: false },
       },
       strict: true,
@@ -84,6 +88,7 @@ export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | string 
     project,
     bucket,
     dryRun: values["dry-run"] === true,
+    undelete: values.undelete === true,
     throttle: values["no-throttle"] !== true,
   };
 }

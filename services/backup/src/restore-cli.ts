@@ -2,7 +2,7 @@
 import { AppError, ConfigError, createClients, loadConfig } from "@syncstack/shared";
 import { findTarget, NoTargetError, stackEnvironment, type Target } from "@syncstack/shared/cli";
 import { type BackupConfig, backupEnvSchema } from "./config.ts";
-import { firestoreFor } from "./firestore-client.ts";
+import { firestoreFor, publisherFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
 import { parseRestoreArgs, restoreUsage, wantsHelp } from "./restore-args.ts";
 
@@ -17,7 +17,7 @@ if (typeof args === "string") {
 }
 let target: Target;
 try {
-  target = await findTarget({ project: args.project, uses: ["firestore", "storage"] });
+  target = await findTarget({ project: args.project, uses: ["firestore", "storage", "pubsub"] });
 } catch (error) {
   if (!(error instanceof NoTargetError)) throw error;
   process.stderr.write(`restore: ${error.message}\n`);
@@ -36,6 +36,8 @@ try {
 }
 const clients = createClients(config);
 const targetDb = args.project ? firestoreFor(config, args.project) : clients.firestore;
+// Events go to the topics of the project restored into, where its consumers are.
+const events = publisherFor(config, args.project ?? config.GOOGLE_CLOUD_PROJECT);
 try {
   const report = await restoreBackup({
     sourceDb: clients.firestore,
@@ -46,13 +48,20 @@ try {
     collections: args.collections,
     prefix: args.prefix,
     dryRun: args.dryRun,
+    undelete: args.undelete,
+    publisher: events.publisher,
     throttle: args.throttle,
     deadlineMs: config.DEADLINE_MS,
   });
   const verb = report.dry_run ? "would restore" : "restored";
+  const deleted = report.undelete
+    ? "brought back although deleted since"
+    : "deleted since, kept deleted";
   for (const c of report.collections) {
     process.stdout.write(
-      `${verb} ${c.documents} documents of ${c.name} into ${args.project ?? config.GOOGLE_CLOUD_PROJECT}/${c.target}\n`,
+      `${verb} ${c.documents} documents of ${c.name} into ${args.project ?? config.GOOGLE_CLOUD_PROJECT}/${c.target}: ` +
+        `${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged, ` +
+        `${report.undelete ? c.undeleted : c.deleted_since} ${deleted}\n`,
     );
   }
   process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -63,6 +72,7 @@ try {
   );
   process.exitCode = 1;
 } finally {
+  await events.close();
   if (targetDb !== clients.firestore) await targetDb.terminate();
   await clients.firestore.terminate();
   await clients.pubsub.close();

@@ -10,7 +10,7 @@ import type { Express } from "express";
 import { z } from "zod";
 import { bucketNamePattern } from "./backup-config.ts";
 import type { BackupConfig } from "./config.ts";
-import { firestoreFor } from "./firestore-client.ts";
+import { firestoreFor, publisherFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
 
 const collectionId = z.string().regex(/^[^/]+$/, "must be a collection id");
@@ -28,6 +28,7 @@ export const restoreRequestSchema = z.strictObject({
     .optional(),
   bucket: z.string().regex(bucketNamePattern, "must be a bucket name").optional(),
   dry_run: z.boolean().optional(),
+  undelete: z.boolean().optional(),
 });
 
 /**
@@ -57,10 +58,13 @@ export function restoreRoutes(
       if (idProblem) throw new AppError("invalid_argument", idProblem);
       const body = parsed.data;
       const project = context.config.GOOGLE_CLOUD_PROJECT;
-      const targetDb =
-        body.project && body.project !== project
-          ? firestoreFor(context.config, body.project)
-          : context.firestore;
+      const elsewhere = body.project !== undefined && body.project !== project;
+      const targetDb = elsewhere
+        ? firestoreFor(context.config, body.project as string)
+        : context.firestore;
+      const events = elsewhere
+        ? publisherFor(context.config, body.project as string)
+        : { publisher: context.publisher, close: async () => {} };
       try {
         const report = await restoreBackup({
           sourceDb: context.firestore,
@@ -71,10 +75,13 @@ export function restoreRoutes(
           collections: body.collections,
           prefix: body.prefix,
           dryRun: body.dry_run,
+          undelete: body.undelete,
+          publisher: events.publisher,
           deadlineMs: context.config.DEADLINE_MS,
         });
         response.json(report);
       } finally {
+        await events.close();
         if (targetDb !== context.firestore) await targetDb.terminate();
       }
     });

@@ -2,8 +2,14 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, beforeEach, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { defaultBucketNames } from "@syncstack/shared";
-import { resetFirestore, type TestRequest, testProjectId } from "@syncstack/shared/testing";
+import { PubSub } from "@google-cloud/pubsub";
+import { defaultBucketNames, realtimeUpdates } from "@syncstack/shared";
+import {
+  emulatorHosts,
+  resetFirestore,
+  type TestRequest,
+  testProjectId,
+} from "@syncstack/shared/testing";
 import { collectionObject } from "./backup-objects.ts";
 import { firestoreFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
@@ -26,6 +32,14 @@ const other = firestoreFor(ctx.config, otherProject, true);
 const bucket = ctx.storage.bucket(defaultBucketNames(projectId).backups);
 const db = ctx.firestore;
 let backupId: string;
+// A restore publishes its events to the project it restores into: that one has the topic too.
+const otherPubsub = new PubSub({
+  projectId: otherProject,
+  apiEndpoint: emulatorHosts().pubsub,
+  emulatorMode: true,
+});
+await otherPubsub.createTopic(realtimeUpdates.name);
+await otherPubsub.close();
 
 after(async () => {
   await Promise.all([deps.exportDb.terminate(), other.terminate()]);
@@ -58,7 +72,18 @@ describe("restore", () => {
       collections: ["notes"],
       prefix: "r_",
     });
-    assert.deepEqual(report.collections, [{ name: "notes", target: "r_notes", documents: 6 }]);
+    assert.deepEqual(report.collections, [
+      {
+        name: "notes",
+        target: "r_notes",
+        documents: 6,
+        new: 6,
+        changed: 0,
+        unchanged: 0,
+        deleted_since: 0,
+        undeleted: 0,
+      },
+    ]);
     const source = await dump(deps.exportDb, ["notes"]);
     const restored = await dump(other, ["r_notes", "tags", "r_tags"]);
     assert.equal(restored.size, 6);
@@ -143,7 +168,19 @@ describe("restore", () => {
     assert.deepEqual(report, {
       backup_id: backupId,
       dry_run: false,
-      collections: [{ name: "tags", target: "tags", documents: 1 }],
+      undelete: false,
+      collections: [
+        {
+          name: "tags",
+          target: "tags",
+          documents: 1,
+          new: 1,
+          changed: 0,
+          unchanged: 0,
+          deleted_since: 0,
+          undeleted: 0,
+        },
+      ],
       documents: 1,
     });
     assert.equal(read_time, await manifestReadTime());

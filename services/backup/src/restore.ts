@@ -4,7 +4,15 @@ import { PassThrough } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { Firestore } from "@google-cloud/firestore";
 import type { Bucket, Storage } from "@google-cloud/storage";
-import { AppError, withDeadline } from "@syncstack/shared";
+import {
+  AppError,
+  type Publisher,
+  type ToolItem,
+  type ToolOutcome,
+  ToolWriter,
+  toolSources,
+  withDeadline,
+} from "@syncstack/shared";
 import { decodeFields, type EncodedFields } from "@syncstack/shared/firestore-codec";
 import { findBackup } from "./find-backup.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
@@ -28,17 +36,40 @@ export interface RestoreOptions {
   /** Prepended to each root collection id (`p_` restores `notes` into `p_notes`). */
   prefix?: string;
   dryRun?: boolean;
+  /** Bring back documents deleted in the target since the backup (else they stay deleted). */
+  undelete?: boolean;
+  /** Publishes the restored documents' `realtime-updates` events (source "backup-restore"). */
+  publisher?: Publisher;
   /** BulkWriter's 500/50/5 ramp-up, as production wants; off for an emulator or a bulk load. */
   throttle?: boolean;
   deadlineMs: number;
+}
+
+/**
+ * What a restore did to one collection, or would do on a dry run: of the backup's
+ * `documents`, how many are `new` to the target, `changed` (written with a new version),
+ * `unchanged` (the target holds the same content: not written), `deleted_since` (deleted in
+ * the target after the backup: kept deleted) and `undeleted` (such ones brought back by
+ * `undelete`).
+ */
+export interface CollectionReport {
+  name: string;
+  target: string;
+  documents: number;
+  new: number;
+  changed: number;
+  unchanged: number;
+  deleted_since: number;
+  undeleted: number;
 }
 
 /** What a restore did, or would do on a dry run. */
 export interface RestoreReport {
   backup_id: string;
   dry_run: boolean;
+  undelete: boolean;
   read_time: string;
-  collections: { name: string; target: string; documents: number }[];
+  collections: CollectionReport[];
   documents: number;
 }
 
@@ -61,16 +92,15 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
   const report: RestoreReport = {
     backup_id: options.backupId,
     dry_run: options.dryRun === true,
+    undelete: options.undelete === true,
     read_time: manifest.read_time_iso,
     collections: [],
     documents: 0,
   };
   for (const entry of chosen) {
-    const documents = options.dryRun
-      ? entry.documents
-      : await restoreObject(options, bucket, entry, prefix);
-    report.collections.push({ name: entry.name, target: `${prefix}${entry.name}`, documents });
-    report.documents += documents;
+    const counts = await restoreObject(options, bucket, entry, prefix);
+    report.collections.push({ name: entry.name, target: `${prefix}${entry.name}`, ...counts });
+    report.documents += counts.documents;
   }
   return report;
 }
@@ -108,56 +138,99 @@ async function loadManifest(
   return { bucket, manifest };
 }
 
-const maxInFlight = 2_000;
+// A page is read from the target with one getAll and written together; a few are in flight.
+const pageSize = 500;
+const pagesInFlight = 4;
 
-/** Streams one object into BulkWriter with a bounded number of writes in flight. */
+const outcomeField: Record<ToolOutcome, keyof Omit<CollectionReport, "name" | "target">> = {
+  new: "new",
+  changed: "changed",
+  unchanged: "unchanged",
+  "kept-deleted": "deleted_since",
+  undeleted: "undeleted",
+};
+
+/**
+ * Streams one object into the target page by page, each written under the sync contract
+ * (ToolWriter: versions continue from the target's, server-time `updated_at`, events), with
+ * a bounded number of pages in flight; on a dry run the pages are only read and planned.
+ */
 async function restoreObject(
   options: RestoreOptions,
   bucket: Bucket,
   entry: Manifest["collections"][number],
   prefix: string,
-): Promise<number> {
-  const writer = options.targetDb.bulkWriter({ throttling: options.throttle !== false });
+): Promise<Omit<CollectionReport, "name" | "target">> {
+  const writer = options.dryRun
+    ? undefined
+    : options.targetDb.bulkWriter({ throttling: options.throttle !== false });
+  const tool = new ToolWriter({
+    db: options.targetDb,
+    writer,
+    publisher: options.dryRun ? undefined : options.publisher,
+    source: toolSources.restore,
+    undelete: options.undelete === true,
+    deadlineMs: options.deadlineMs,
+  });
+  const counts = { documents: 0, new: 0, changed: 0, unchanged: 0, deleted_since: 0, undeleted: 0 };
   const hash = createHash("sha256");
   const raw = bucket.file(entry.object).createReadStream();
   const tee = new PassThrough();
   raw.on("data", (chunk: Buffer) => hash.update(chunk));
   raw.on("error", (error) => tee.destroy(error));
   const lines = createInterface({ input: raw.pipe(tee).pipe(createGunzip()), crlfDelay: Infinity });
-  let written = 0;
-  let inFlight = 0;
   let failure: unknown;
-  let wake: (() => void) | undefined;
-  for await (const line of lines) {
-    if (line.length === 0) continue;
-    const { path, fields } = JSON.parse(line) as { path: string; fields: EncodedFields };
-    const ref = options.targetDb.doc(`${prefix}${path}`);
-    inFlight++;
-    writer
-      .set(ref, decodeFields(options.targetDb, fields))
-      .then(
-        () => written++,
-        (error: unknown) => (failure ??= error),
-      )
-      .finally(() => {
-        inFlight--;
-        wake?.();
+  const inFlight: Promise<void>[] = [];
+  const send = (page: ToolItem[]) => {
+    inFlight.push(
+      tool.writePage(page).then(
+        (results) => {
+          for (const result of results) {
+            if (result.error) failure ??= result.error;
+            else {
+              counts.documents++;
+              counts[outcomeField[result.outcome]]++;
+            }
+          }
+        },
+        (error: unknown) => {
+          failure ??= error;
+        },
+      ),
+    );
+  };
+  let page: ToolItem[] = [];
+  try {
+    for await (const line of lines) {
+      if (line.length === 0) continue;
+      const { path, fields } = JSON.parse(line) as { path: string; fields: EncodedFields };
+      page.push({
+        ref: options.targetDb.doc(`${prefix}${path}`),
+        fields: decodeFields(options.targetDb, fields),
       });
-    while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
+      if (page.length < pageSize) continue;
+      send(page);
+      page = [];
+      if (inFlight.length >= pagesInFlight) await inFlight.shift();
+    }
+    if (page.length > 0) send(page);
+  } finally {
+    await Promise.all(inFlight);
+    await writer?.close();
   }
-  await writer.close();
   if (failure)
     throw new AppError(
       "unavailable",
       `restoring ${entry.name} failed: ${(failure as Error).message}`,
       { cause: failure },
     );
+  await tool.settled();
   // The object was verified before; this catches it changing in between.
-  if (hash.digest("hex") !== entry.sha256 || written !== entry.documents) {
+  if (hash.digest("hex") !== entry.sha256 || counts.documents !== entry.documents) {
     throw new AppError(
       "unprocessable",
-      `${entry.object} changed during the restore (${written} of ${entry.documents} documents written)`,
+      `${entry.object} changed during the restore (${counts.documents} of ${entry.documents} documents restored)`,
     );
   }
-  return written;
+  return counts;
 }

@@ -44,6 +44,16 @@ export async function benchBackup(env: {
   const storage = new Storage({ projectId, apiEndpoint: env.storage });
   const pubsub = new PubSub({ projectId, apiEndpoint: env.pubsub, emulatorMode: true });
   const publisher = new Publisher(pubsub, { deadlineMs: 10_000 });
+  // The restore publishes every restored document's event to the target project's topic.
+  const targetPubsub = new PubSub({
+    projectId: targetProject,
+    apiEndpoint: env.pubsub,
+    emulatorMode: true,
+  });
+  await targetPubsub.createTopic(realtimeUpdates.name).catch((error: { code?: number }) => {
+    if (error.code !== 6) throw error;
+  });
+  const targetPublisher = new Publisher(targetPubsub, { deadlineMs: 60_000 });
   const buckets = defaultBucketNames(projectId);
   await provisionBuckets(storage, projectId, buckets);
   const rows: string[] = [];
@@ -113,6 +123,7 @@ export async function benchBackup(env: {
           targetDb: target,
           storage,
           backupId,
+          publisher: targetPublisher,
           throttle: false,
           deadlineMs: 10_000,
         });
@@ -123,7 +134,7 @@ export async function benchBackup(env: {
         `| ${label} | raw paged read (${pageSize.toLocaleString("en-US")} a page) | ${fmt(read.perSecond)} | 1.00 | - |`,
         `| ${label} | backup (request -> completed record) | ${fmt(backup.perSecond)} | ${benchRounds > 1 ? `${ratio.toFixed(2)} (${all})` : ratio.toFixed(2)} | ${fmt(peakMiB)} |`,
         `| ${label} | raw BulkWriter set(), throttling off | ${fmt(write.perSecond)} | 1.00 | - |`,
-        `| ${label} | restore (verify + BulkWriter) | ${fmt(restore.perSecond)} | ${(restore.perSecond / write.perSecond).toFixed(2)} | - |`,
+        `| ${label} | restore (verify + getAll + BulkWriter + events) | ${fmt(restore.perSecond)} | ${(restore.perSecond / write.perSecond).toFixed(2)} | - |`,
       );
       summary.push(
         `${label}: backup / raw read ${ratio.toFixed(2)} (target >= 0.70), restore / raw BulkWriter ${(restore.perSecond / write.perSecond).toFixed(2)} (target >= 0.70)`,
@@ -143,6 +154,8 @@ export async function benchBackup(env: {
   } finally {
     await publisher.close();
     await pubsub.close();
+    await targetPublisher.close();
+    await targetPubsub.close();
     await Promise.all([db.terminate(), target.terminate()]);
   }
 }

@@ -2,8 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DocumentData, Firestore, Timestamp } from "@google-cloud/firestore";
+import { PubSub } from "@google-cloud/pubsub";
 import type { MigrationTransform } from "@syncstack/migrate";
 import { defaultCheckpointPath, defaultReportPath, runMigration } from "@syncstack/migrate";
+import { Publisher, realtimeUpdates } from "@syncstack/shared";
 import { resetFirestore } from "@syncstack/shared/testing";
 import { fmt } from "./measure.ts";
 
@@ -14,16 +16,26 @@ export interface BenchEnv {
 
 const projectId = "demo-bench-migrate";
 const documents = Number(process.env.BENCH_MIGRATE_DOCS ?? 50_000);
-// ~300-byte documents with a timestamp and a nested map, like the sync benchmark's.
+// ~300-byte documents with a timestamp and a nested map, like the sync benchmark's, stored as
+// the sync API stores them: the migration gives each a new version, updated_at and event.
 const payload = (n: number): DocumentData => ({
-  title: `note ${n}`,
-  body: "x".repeat(200),
-  tags: ["bench", "migrate"],
-  meta: { n, author: "bench" },
+  data: {
+    title: `note ${n}`,
+    body: "x".repeat(200),
+    tags: ["bench", "migrate"],
+    meta: { n, author: "bench" },
+  },
+  version: 1,
+  created_by: "bench",
+  readers: { bench: new Timestamp(1_700_000_000 + n, 0) },
+  sync_source: "bench",
   updated_at: new Timestamp(1_700_000_000 + n, 0),
 });
 const idOf = (n: number) => `n${String(n).padStart(6, "0")}`;
-const addField: MigrationTransform = (data) => ({ ...data, schema_version: 2 });
+const addField: MigrationTransform = (doc) => ({
+  ...doc,
+  data: { ...(doc.data as DocumentData), schema_version: 2 },
+});
 
 /**
  * `./syncstack bench migrate`: documents per second migrating 50,000 documents (a copy, a copy with
@@ -33,6 +45,14 @@ const addField: MigrationTransform = (data) => ({ ...data, schema_version: 2 });
 export async function benchMigrate(env: BenchEnv): Promise<string> {
   const db = new Firestore({ projectId, host: env.firestore, ssl: false, useBigInt: true });
   const dir = await mkdtemp(join(tmpdir(), "migrate-bench-"));
+  // Every written document's realtime-updates event is published, as the CLI does.
+  const pubsub = new PubSub({ projectId, apiEndpoint: env.pubsub, emulatorMode: true });
+  await pubsub.createTopic(realtimeUpdates.name).catch((error: { code?: number }) => {
+    if (error.code !== 6) throw error;
+  });
+  const publisher = new Publisher(pubsub, { deadlineMs: 60_000 });
+  const migrate = (name: string, transform: MigrationTransform | undefined, dryRun: boolean) =>
+    migrateOnce(db, publisher, dir, name, transform, dryRun);
   const phase = async (work: () => Promise<void>) => {
     await freshSource(db, env.firestore, documents);
     return timed(documents, work);
@@ -40,19 +60,19 @@ export async function benchMigrate(env: BenchEnv): Promise<string> {
   try {
     // Warm the emulator's JVM up, so the first measured phase is not the slowest for it.
     await freshSource(db, env.firestore, 5_000);
-    await migrate(db, dir, "warmup", undefined, false);
+    await migrate("warmup", undefined, false);
 
     // Raw writes are measured before and after the copy and averaged: on a shared machine the
     // emulator's pace drifts (JIT, heap, neighbours), and bracketing cancels most of that.
     const rawBefore = await phase(() => writeAll(db, "raw"));
-    const copy = await phase(() => migrate(db, dir, "copy", undefined, false));
+    const copy = await phase(() => migrate("copy", undefined, false));
     const rawAfter = await phase(() => writeAll(db, "raw"));
-    const transformed = await phase(() => migrate(db, dir, "transform", addField, false));
-    const dryRun = await phase(() => migrate(db, dir, "dry-run", addField, true));
+    const transformed = await phase(() => migrate("transform", addField, false));
+    const dryRun = await phase(() => migrate("dry-run", addField, true));
     const raw = { seconds: (rawBefore.seconds + rawAfter.seconds) / 2, perSecond: 0 };
     raw.perSecond = documents / raw.seconds;
     return [
-      `migrate benchmark: ${documents.toLocaleString("en-US")} documents of ~300 bytes, page size 500, one run`,
+      `migrate benchmark: ${documents.toLocaleString("en-US")} sync documents of ~300 bytes, page size 500, one run; the migrations read the targets' versions (getAll per page), stamp version, updated_at and readers, and publish every document's realtime-updates event`,
       "",
       "| phase | seconds | documents/s | vs raw BulkWriter |",
       "| --- | ---: | ---: | ---: |",
@@ -65,6 +85,8 @@ export async function benchMigrate(env: BenchEnv): Promise<string> {
       `migrate (copy) / raw BulkWriter (mean of both): ${(copy.perSecond / raw.perSecond).toFixed(2)} (target >= 0.70)`,
     ].join("\n");
   } finally {
+    await publisher.close();
+    await pubsub.close();
     await db.terminate();
     await rm(dir, { recursive: true, force: true });
   }
@@ -99,8 +121,9 @@ async function writeAll(db: Firestore, collection: string, count = documents): P
   if (failed > 0) throw new Error(`${failed} writes to ${collection} failed`);
 }
 
-async function migrate(
+async function migrateOnce(
   db: Firestore,
+  publisher: Publisher,
   dir: string,
   name: string,
   transform: MigrationTransform | undefined,
@@ -127,6 +150,7 @@ async function migrate(
       project: projectId,
       throttling: false,
       maxWriteAttempts: 10,
+      publisher,
     },
     { progress: { write: () => true }, out: { write: () => true } },
   );

@@ -15,6 +15,11 @@ export interface MigrationCounts {
   deleted: number;
   /** Writes retried after a transient error (contention, unavailable). */
   retries: number;
+  /**
+   * Of `written`, documents whose target already held the same content, or had been deleted
+   * since (the sync contract keeps it deleted): not rewritten, no new version.
+   */
+  unchanged: number;
 }
 
 /** What makes two runs the same migration, so a checkpoint is only resumed by its own. */
@@ -49,7 +54,16 @@ export interface Checkpoint {
 
 /** Zero counts. */
 export function emptyCounts(): MigrationCounts {
-  return { read: 0, written: 0, skipped: 0, failed: 0, nested: 0, deleted: 0, retries: 0 };
+  return {
+    read: 0,
+    written: 0,
+    skipped: 0,
+    failed: 0,
+    nested: 0,
+    deleted: 0,
+    retries: 0,
+    unchanged: 0,
+  };
 }
 
 /** `.syncstack/migrations/<from>-><to>.json` under `baseDir`; `/` in paths is escaped. */

@@ -1,16 +1,16 @@
 import {
-  type BulkWriter,
   type DocumentReference,
   FieldPath,
   type QueryDocumentSnapshot,
 } from "@google-cloud/firestore";
+import type { ToolWriter } from "@syncstack/shared";
 import type { Failure } from "./failure-report.ts";
 import { mapLimit } from "./map-limit.ts";
 import { describeWriteError } from "./migration-writer.ts";
 
-/** What copying subcollections needs: the writer (none in a dry run) and the page size. */
+/** What copying subcollections needs: the tool's writer (it plans only in a dry run) and the page size. */
 export interface SubtreeContext {
-  writer: BulkWriter | undefined;
+  tool: ToolWriter;
   pageSize: number;
 }
 
@@ -45,9 +45,17 @@ export async function copySubtree(
         if (after !== undefined) query = query.startAfter(after);
         const page = await query.get();
         const targets = page.docs.map((doc) => target.collection(collection.id).doc(doc.id));
-        const copies = page.docs.map((doc, index) => copyOne(context, doc, targets[index]));
-        void context.writer?.flush();
-        const outcomes = await Promise.all(copies);
+        // Copied unchanged, except that a `version` never goes backwards (tool-writer.ts).
+        const outcomes = (
+          await context.tool.writePage(
+            page.docs.map((doc, index) => ({
+              ref: targets[index] as DocumentReference,
+              fields: doc.data(),
+            })),
+          )
+        ).map((written) =>
+          written.error === undefined ? undefined : describeWriteError(written.error),
+        );
         const pathOf = (doc: QueryDocumentSnapshot) => `${prefix}/${collection.id}/${doc.id}`;
         for (const [index, doc] of page.docs.entries()) {
           const reason = outcomes[index];
@@ -71,19 +79,4 @@ export async function copySubtree(
     result.failures.push({ id, path: prefix, reason });
   }
   return result;
-}
-
-/** Copies one document; resolves to the reason when it failed. */
-async function copyOne(
-  context: SubtreeContext,
-  doc: QueryDocumentSnapshot,
-  target: DocumentReference | undefined,
-): Promise<string | undefined> {
-  if (!context.writer || !target) return undefined;
-  try {
-    await context.writer.set(target, doc.data());
-    return undefined;
-  } catch (error) {
-    return describeWriteError(error);
-  }
 }

@@ -2,6 +2,7 @@
 // between Firestore collections (see parse-args.ts for the options, docs for examples).
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { findTarget, NoTargetError, type Target } from "@syncstack/shared/cli";
 import { parseArgs, usage } from "./parse-args.ts";
 
@@ -19,13 +20,16 @@ if (parsed.kind === "error") badArguments(parsed.message);
 const { args } = parsed;
 let target: Target;
 try {
-  target = await findTarget({ project: args.project, uses: ["firestore"] });
+  target = await findTarget({ project: args.project, uses: ["firestore", "pubsub"] });
 } catch (error) {
   if (!(error instanceof NoTargetError)) throw error;
   process.stderr.write(`migrate: ${error.message}\n`);
   process.exit(2);
 }
-if (target.kind === "stack") process.env.FIRESTORE_EMULATOR_HOST = target.stack.firestore;
+if (target.kind === "stack") {
+  process.env.FIRESTORE_EMULATOR_HOST = target.stack.firestore;
+  process.env.PUBSUB_EMULATOR_HOST = target.stack.pubsub;
+}
 const emulator = target.kind === "cloud" ? undefined : process.env.FIRESTORE_EMULATOR_HOST;
 // Against the emulator nothing may leave loopback, the metadata server included.
 if (emulator) process.env.METADATA_SERVER_DETECTION = "none";
@@ -35,7 +39,8 @@ if (emulator && !project) badArguments("set GOOGLE_CLOUD_PROJECT or --project fo
 // Loaded once the arguments parse: the client libraries take most of a second to load, and
 // --help or a typo should answer at once.
 const { Firestore } = await import("@google-cloud/firestore");
-const { AppError, describeError } = await import("@syncstack/shared");
+const { PubSub } = await import("@google-cloud/pubsub");
+const { AppError, describeError, loadAccessRules, Publisher } = await import("@syncstack/shared");
 const { defaultCheckpointPath, defaultReportPath } = await import("./checkpoint.ts");
 const { loadTransform } = await import("./load-transform.ts");
 const { runMigration } = await import("./run-migration.ts");
@@ -76,6 +81,20 @@ if (emulator) {
 
 // Integers come back as bigint so that values past 2^53 are copied exactly.
 const db = new Firestore({ ...(project ? { projectId: project } : {}), useBigInt: true });
+// Documents written into a collection the sync API serves publish their realtime-updates
+// events (source "migrate"), and their readers follow the app's access rules (the file the
+// sync service ships, or ACCESS_RULES_FILE).
+const pubsub = new PubSub({
+  ...(project ? { projectId: project } : {}),
+  ...(process.env.PUBSUB_EMULATOR_HOST
+    ? { apiEndpoint: process.env.PUBSUB_EMULATOR_HOST, emulatorMode: true }
+    : {}),
+});
+const publisher = new Publisher(pubsub, { deadlineMs: 60_000 });
+const rulesFile =
+  process.env.ACCESS_RULES_FILE ??
+  fileURLToPath(new URL("../../../services/sync/access-rules.json", import.meta.url));
+const rules = existsSync(rulesFile) ? loadAccessRules(rulesFile) : undefined;
 const stop = new AbortController();
 process.once("SIGINT", () => {
   process.stderr.write("\nmigrate: stopping after the pages in flight (Ctrl-C again to quit)\n");
@@ -96,6 +115,8 @@ try {
       project,
       throttling: !emulator,
       maxWriteAttempts: 10,
+      publisher,
+      rules,
       signal: stop.signal,
     },
     { progress: process.stderr, out: process.stdout },
@@ -110,6 +131,8 @@ try {
     );
   }
 } finally {
+  await publisher.close();
+  await pubsub.close();
   await db.terminate();
 }
 process.exit(code);

@@ -1,12 +1,10 @@
 import type {
   BulkWriter,
   CollectionReference,
-  DocumentData,
-  DocumentReference,
   Firestore,
   QueryDocumentSnapshot,
-  WriteBatch,
 } from "@google-cloud/firestore";
+import type { ToolItem, ToolWriter } from "@syncstack/shared";
 import { applyTransform } from "./apply-transform.ts";
 import { emptyCounts, type MigrationCounts } from "./checkpoint.ts";
 import { copySubtree } from "./copy-subtree.ts";
@@ -20,6 +18,8 @@ export interface PageContext {
   db: Firestore;
   target: CollectionReference;
   writer: BulkWriter | undefined;
+  /** Writes under the sync contract through `writer` (plans only in a dry run). */
+  tool: ToolWriter;
   transform: MigrationTransform | undefined;
   recursive: boolean;
   deleteSource: boolean;
@@ -54,15 +54,41 @@ export async function migratePage(
       )
     : docs.map((doc) => ({ kind: "write" as const, data: doc.data() }));
 
-  // Every write of the page is queued before one flush, so BulkWriter fills whole batches.
+  // A transform's output is checked first on a batch that is never committed: BulkWriter
+  // checks data only when it takes the write from its queue, too late to tell whose.
   const check = context.db.batch();
-  const writes = docs.map((doc, index): Promise<string | undefined> | string | undefined => {
+  const reasons: (string | undefined)[] = [];
+  const items: ToolItem[] = [];
+  const itemOf: number[] = [];
+  for (const [index, doc] of docs.entries()) {
     const outcome = outcomes[index];
-    if (outcome?.kind !== "write") return outcome?.kind === "fail" ? outcome.reason : undefined;
-    return write(context, check, context.target.doc(doc.id), outcome.data);
-  });
-  void context.writer?.flush();
-  const reasons = await Promise.all(writes);
+    if (outcome?.kind !== "write") {
+      reasons[index] = outcome?.kind === "fail" ? outcome.reason : undefined;
+      continue;
+    }
+    const ref = context.target.doc(doc.id);
+    try {
+      if (context.transform) check.set(ref, outcome.data);
+    } catch (error) {
+      reasons[index] = `invalid data: ${(error as Error).message}`;
+      continue;
+    }
+    items.push({ ref, fields: outcome.data });
+    itemOf.push(index);
+  }
+  // The page's targets are read in one getAll, and every write queued before one flush.
+  const results = await context.tool
+    .writePage(items)
+    .catch((error: unknown) => items.map(() => ({ outcome: "changed" as const, error })));
+  for (const [position, result] of results.entries()) {
+    const index = itemOf[position] as number;
+    reasons[index] = result.error === undefined ? undefined : describeWriteError(result.error);
+    if (
+      result.error === undefined &&
+      (result.outcome === "unchanged" || result.outcome === "kept-deleted")
+    )
+      counts.unchanged++;
+  }
 
   const copied: QueryDocumentSnapshot[] = [];
   await mapLimit(docs, context.recursive ? subtreesAtOnce : docs.length, async (doc, index) => {
@@ -100,29 +126,6 @@ export async function migratePage(
     counts.written += copied.length;
   }
   return { counts, failures };
-}
-
-/**
- * Queues one write. A transform's output is checked first on a batch that is never committed:
- * BulkWriter checks data only when it takes the write from its queue, too late to tell whose.
- */
-function write(
-  context: PageContext,
-  check: WriteBatch,
-  ref: DocumentReference,
-  data: DocumentData,
-): Promise<string | undefined> | string | undefined {
-  if (context.transform) {
-    try {
-      check.set(ref, data);
-    } catch (error) {
-      return `invalid data: ${(error as Error).message}`;
-    }
-  }
-  return context.writer?.set(ref, data).then(
-    () => undefined,
-    (error: unknown) => describeWriteError(error),
-  );
 }
 
 async function deleteSources(

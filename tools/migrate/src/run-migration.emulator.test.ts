@@ -34,7 +34,16 @@ describe("runMigration", () => {
     assert.equal(result.state, "complete");
     assert.deepEqual(
       { ...result.counts, retries: 0 },
-      { read: 1_234, written: 1_234, skipped: 0, failed: 0, nested: 0, deleted: 0, retries: 0 },
+      {
+        read: 1_234,
+        written: 1_234,
+        skipped: 0,
+        failed: 0,
+        nested: 0,
+        deleted: 0,
+        retries: 0,
+        unchanged: 0,
+      },
     );
     const [source, target] = [await readAll(db, "notes"), await readAll(db, "notes_v2")];
     assert.equal(target.size, 1_234);

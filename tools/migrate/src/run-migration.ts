@@ -1,4 +1,5 @@
 import type { Firestore } from "@google-cloud/firestore";
+import { type AccessRules, type Publisher, ToolWriter, toolSources } from "@syncstack/shared";
 import {
   checkpointVersion,
   emptyCounts,
@@ -36,6 +37,15 @@ export interface MigrationOptions {
   /** BulkWriter's ramp-up: off against the emulator, on against production. */
   throttling: boolean;
   maxWriteAttempts: number;
+  /**
+   * Publishes the `realtime-updates` events (source "migrate") of documents written into a
+   * collection the sync API serves; without one none are published (tests of other things).
+   */
+  publisher?: Publisher | undefined;
+  /** The app's access rules, from which a document's `readers` follow its members. */
+  rules?: AccessRules | undefined;
+  /** Deadline of one read of the targets' current versions. */
+  deadlineMs?: number;
   /** Aborting stops reading; pages already read finish and are checkpointed. */
   signal?: AbortSignal;
 }
@@ -79,7 +89,7 @@ export async function runMigration(
   if (plan.kind === "fresh" && plan.note) io.out.write(`migrate: ${plan.note}\n`);
   const resumed = plan.kind === "resume" ? plan.checkpoint : undefined;
   const report = await openFailureReport(options.reportPath, resumed?.reportBytes ?? 0);
-  const counts: MigrationCounts = resumed ? { ...resumed.counts } : emptyCounts();
+  const counts: MigrationCounts = { ...emptyCounts(), ...resumed?.counts };
   let after: Cursor = resumed?.after ?? null;
   const save = (complete: boolean) =>
     options.dryRun
@@ -103,7 +113,16 @@ export async function runMigration(
         maxAttempts: options.maxWriteAttempts,
         onRetry: () => counts.retries++,
       });
-  const context = { ...options, db, writer, target: db.collection(options.to) };
+  const tool = new ToolWriter({
+    db,
+    writer,
+    publisher: options.dryRun ? undefined : options.publisher,
+    source: toolSources.migrate,
+    undelete: false,
+    rules: options.rules,
+    deadlineMs: options.deadlineMs ?? 60_000,
+  });
+  const context = { ...options, db, writer, tool, target: db.collection(options.to) };
   const progress = startProgress(io.progress, { label, done: counts.read });
   const readBefore = counts.read;
   // Counting can take a while on a large collection: the copy starts at once. A failing count
@@ -143,6 +162,7 @@ export async function runMigration(
     await writer?.close();
     progress.finish();
   }
+  await tool.settled();
   await save(exhausted);
   const seconds = (performance.now() - started) / 1_000;
   const result = finished(

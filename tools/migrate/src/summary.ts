@@ -40,6 +40,14 @@ export function formatSummary(
     line("skipped", counts.skipped, "the transform returned null"),
     line("failed", counts.failed, result.reportPath ? `reasons in ${result.reportPath}` : ""),
   ];
+  if (counts.unchanged > 0)
+    lines.push(
+      line(
+        "same",
+        counts.unchanged,
+        "of written: unchanged (same as the target, or deleted there since)",
+      ),
+    );
   if (shown.recursive)
     lines.push(line("nested", counts.nested, `subcollection documents ${would}copied`));
   if (shown.deleteSource)

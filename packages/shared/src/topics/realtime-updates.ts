@@ -15,6 +15,17 @@ export const realtimeUpdateSchema = z.object({
 });
 export type RealtimeUpdate = z.output<typeof realtimeUpdateSchema>;
 
+/**
+ * The `source` of events that tools publish for the documents they write: they name no `uid`
+ * (no user wrote them), and analytics counts nothing for them.
+ */
+export const toolSources = { restore: "backup-restore", migrate: "migrate" } as const;
+
+/** Whether an event was published by a tool rather than written by a user. */
+export function isToolEvent(event: Pick<RealtimeUpdate, "source">): boolean {
+  return (Object.values(toolSources) as string[]).includes(event.source);
+}
+
 /** The ordering key of a document's events, `<collection>/<document>`: one document's changes in order. */
 export function realtimeUpdateOrderingKey(
   event: Pick<RealtimeUpdate, "collection" | "document">,

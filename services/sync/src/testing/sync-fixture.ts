@@ -48,3 +48,5 @@ export function eventsFor(
     return found.length >= count ? found : undefined;
   });
 }
+
+export { openSse, type SseStream } from "./sse.ts";
