@@ -118,7 +118,18 @@ describe("restore", () => {
     await db.doc(`backups/${backupId}`).delete();
     await db.doc("config/backup").delete();
     const report = await restoreBackup({ ...base(), targetDb: other, collections: ["tags"] });
-    assert.deepEqual(report.collections, [{ name: "tags", target: "tags", documents: 1 }]);
+    assert.deepEqual(report.collections, [
+      {
+        name: "tags",
+        target: "tags",
+        documents: 1,
+        new: 1,
+        changed: 0,
+        unchanged: 0,
+        deleted_since: 0,
+        undeleted: 0,
+      },
+    ]);
     assert.deepEqual([...(await dump(other, ["tags"])).keys()], ["tags/t1"]);
     await assert.rejects(
       restoreBackup({ ...base(), targetDb: other, bucket: `${projectId}-elsewhere` }),
