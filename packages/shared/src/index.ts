@@ -45,19 +45,27 @@ export {
   grpcStatusName,
   preconditionFailures,
 } from "./grpc-status.ts";
-export { createApp } from "./http/app.ts";
+export { createApp, traceIdHeader } from "./http/app.ts";
 export {
   cors,
   corsAllowedHeaders,
   corsExposedHeaders,
   corsOriginsSchema,
 } from "./http/cors.ts";
+export { noteRequest, type RequestFacts } from "./http/request-facts.ts";
 export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
 export {
   processedMessageRecord,
   processedMessagesCollection,
 } from "./idempotency.ts";
 export { createLogger, type LogFields, type Logger } from "./logger.ts";
+export {
+  type GaugeSpec,
+  type Instruments,
+  instruments,
+  metricNames,
+  observeGauges,
+} from "./metrics.ts";
 export { AttemptTracker } from "./pubsub/attempts.ts";
 export {
   type Consumer,
@@ -96,6 +104,16 @@ export {
   startSweeper,
   systemClock,
 } from "./sweeper.ts";
+export {
+  currentTraceCarrier,
+  type MetricExporterKind,
+  setupTelemetry,
+  type Telemetry,
+  type TraceCarrier,
+  type TraceExporterKind,
+  tracer,
+  withTraceCarrier,
+} from "./telemetry.ts";
 export { backupRequested } from "./topics/backup-requested.ts";
 export { fileUploaded, type StorageObject, storageObjectSchema } from "./topics/file-uploaded.ts";
 export {

@@ -120,8 +120,11 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   const telemetry = setupTelemetry({
     serviceName: name,
     exporter: config.OTEL_TRACES_EXPORTER,
+    metricsExporter: config.OTEL_METRICS_EXPORTER,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     projectId: config.GOOGLE_CLOUD_PROJECT,
+    spanExportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
+    metricExportIntervalMs: config.OTEL_METRIC_EXPORT_INTERVAL,
   });
   const context = createServiceContext(name, config);
   const definition = define(context);

@@ -4,8 +4,10 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import { withDeadline } from "../deadline.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { instruments } from "../metrics.ts";
 import { tracer } from "../telemetry.ts";
 import { cors } from "./cors.ts";
+import { requestFacts } from "./request-facts.ts";
 
 /** A readiness check: resolves when the dependency answers. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -116,6 +118,9 @@ function requireUtf8(_request: unknown, _response: unknown, body: Buffer): void 
   if (!isUtf8(body)) throw Object.assign(new Error("invalid UTF-8"), { type: "encoding.invalid" });
 }
 
+/** The response header carrying the request's trace id, on every answer. */
+export const traceIdHeader = "x-trace-id";
+
 function traceRequests(logger: Logger): RequestHandler {
   return (request, response, next) => {
     const started = performance.now();
@@ -125,10 +130,22 @@ function traceRequests(logger: Logger): RequestHandler {
       { kind: SpanKind.SERVER },
       parent,
     );
+    response.setHeader(traceIdHeader, span.spanContext().traceId);
     response.on("finish", () => {
+      // The matched route (a pattern, few values), not the path: the metric's label and the span's name.
+      const route = request.route
+        ? `${request.baseUrl}${String(request.route.path)}`
+        : "(unmatched)";
+      span.updateName(`${request.method} ${route}`);
+      span.setAttribute("http.route", route);
       span.setAttribute("http.response.status_code", response.statusCode);
       span.end();
       const latencyMs = performance.now() - started;
+      instruments().httpDuration.record(latencyMs / 1_000, {
+        route,
+        method: request.method,
+        status: response.statusCode,
+      });
       context.with(trace.setSpan(parent, span), () => {
         const level = response.statusCode >= 500 ? "warn" : "info";
         logger[level](`${request.method} ${request.originalUrl} ${response.statusCode}`, {
@@ -139,6 +156,7 @@ function traceRequests(logger: Logger): RequestHandler {
             latency: `${(latencyMs / 1_000).toFixed(4)}s`,
             userAgent: request.headers["user-agent"],
           },
+          ...requestFacts(request),
         });
       });
     });
@@ -155,11 +173,13 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     if (response.headersSent) return;
     // A client may try again, and should wait a moment first rather than hammer a dependency.
     if (appError.retryable) response.set("Retry-After", "1");
+    const traceId = response.getHeader(traceIdHeader);
     response.status(appError.status).json({
       error: {
         code: appError.code,
         message: appError.message,
         ...(appError.details ? { details: appError.details } : {}),
+        ...(typeof traceId === "string" ? { trace_id: traceId } : {}),
       },
     });
   };
