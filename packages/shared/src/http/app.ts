@@ -54,7 +54,7 @@ export function createApp(options: AppOptions): Express {
   app.set("etag", false);
   app.set("trust proxy", true);
 
-  app.use(traceRequests(logger));
+  app.use(traceRequests(options.name, logger));
   // First, so that every answer to an allowed origin, errors included, is readable by it.
   app.use(cors(options.corsOrigins ?? []));
   app.get("/healthz", (_request, response) => {
@@ -121,13 +121,13 @@ function requireUtf8(_request: unknown, _response: unknown, body: Buffer): void 
 /** The response header carrying the request's trace id, on every answer. */
 export const traceIdHeader = "x-trace-id";
 
-function traceRequests(logger: Logger): RequestHandler {
+function traceRequests(name: string, logger: Logger): RequestHandler {
   return (request, response, next) => {
     const started = performance.now();
     const parent = propagation.extract(context.active(), request.headers);
     const span = tracer().startSpan(
       `${request.method} ${request.path}`,
-      { kind: SpanKind.SERVER },
+      { kind: SpanKind.SERVER, attributes: { "syncstack.service": name } },
       parent,
     );
     response.setHeader(traceIdHeader, span.spanContext().traceId);

@@ -130,7 +130,9 @@ export function createDeliveryProcessor(
         attributes: {
           "messaging.system": "gcp_pubsub",
           "messaging.destination.name": topic.name,
+          "messaging.destination.subscription.name": subscriptionId(delivery.subscription),
           "messaging.message.id": delivery.messageId,
+          "syncstack.service": runtime.service,
           "messaging.gcp_pubsub.message.delivery_attempt": attempt,
         },
       },
