@@ -49,6 +49,7 @@ export function createCollectorApp(store: TelemetryStore, logger: Logger): Expre
     name: "telemetry-collector",
     logger,
     bodyLimitBytes,
+    traced: false,
     routes: (app) => {
       app.post("/v1/traces", (request, response) => {
         store.addSpans(otlp(request, spansOf));

@@ -9,6 +9,8 @@ export interface CollectedSpan {
   service: string;
   startTime: string;
   endTime: string;
+  /** The start in nanoseconds since the epoch (a decimal string): the order of spans. */
+  startTimeUnixNano: string;
   durationMs: number;
   status: "unset" | "ok" | "error";
   statusMessage?: string;
@@ -112,6 +114,7 @@ export function spansOf(body: unknown): CollectedSpan[] {
           service,
           startTime: iso(start),
           endTime: iso(end),
+          startTimeUnixNano: start.toString(),
           durationMs: Number(end - start) / 1e6,
           status: code === 2 ? "error" : code === 1 ? "ok" : "unset",
           ...(typeof status.message === "string" && status.message

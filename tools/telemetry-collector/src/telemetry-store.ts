@@ -128,7 +128,12 @@ export class TelemetryStore {
   ): { traceId: string; spans: CollectedSpan[]; droppedSpans: number } | undefined {
     const trace = this.#traces.get(traceId.toLowerCase());
     if (!trace) return undefined;
-    const spans = [...trace.spans].sort((a, b) => a.startTime.localeCompare(b.startTime));
+    const spans = [...trace.spans].sort((a, b) => {
+      const byStart = BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano);
+      if (byStart !== 0n) return byStart < 0n ? -1 : 1;
+      // Started in the same nanosecond: a parent before its child.
+      return a.spanId === b.parentSpanId ? -1 : b.spanId === a.parentSpanId ? 1 : 0;
+    });
     return { traceId: traceId.toLowerCase(), spans, droppedSpans: trace.dropped };
   }
 

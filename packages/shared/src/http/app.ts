@@ -23,6 +23,11 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Mounts the service's own routes. */
   routes: (app: Express) => void;
+  /**
+   * Trace and log each request (the default). Off for a receiver of telemetry: spans of its
+   * own requests would be exported to it, each export making the next.
+   */
+  traced?: boolean;
 }
 
 /** State the app shares with `serve`, so a draining server reports not ready. */
@@ -54,7 +59,7 @@ export function createApp(options: AppOptions): Express {
   app.set("etag", false);
   app.set("trust proxy", true);
 
-  app.use(traceRequests(options.name, logger));
+  if (options.traced !== false) app.use(traceRequests(options.name, logger));
   // First, so that every answer to an allowed origin, errors included, is readable by it.
   app.use(cors(options.corsOrigins ?? []));
   app.get("/healthz", (_request, response) => {
