@@ -111,6 +111,7 @@ export {
   type Telemetry,
   type TraceCarrier,
   type TraceExporterKind,
+  traced,
   tracer,
   withTraceCarrier,
 } from "./telemetry.ts";

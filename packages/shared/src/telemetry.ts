@@ -1,4 +1,11 @@
-import { context, metrics, propagation, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import {
+  context,
+  metrics,
+  propagation,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
@@ -183,4 +190,26 @@ export function currentTraceCarrier(): TraceCarrier {
 export function withTraceCarrier<T>(carrier: TraceCarrier | undefined, work: () => T): T {
   if (!carrier?.traceparent) return work();
   return context.with(propagation.extract(ROOT_CONTEXT, carrier), work);
+}
+
+/**
+ * Runs `work` in a span of its own, a child of the active one (a step of a handler worth
+ * seeing in its trace: thumbnails, a backup run); a failure marks the span and is rethrown.
+ */
+export async function traced<T>(
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  work: () => Promise<T>,
+): Promise<T> {
+  return tracer().startActiveSpan(name, { attributes }, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      span.recordException(error instanceof Error ? error : new Error(String(error)));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
