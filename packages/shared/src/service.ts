@@ -125,6 +125,7 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
     projectId: config.GOOGLE_CLOUD_PROJECT,
     spanExportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
     metricExportIntervalMs: config.OTEL_METRIC_EXPORT_INTERVAL,
+    tracesPerSecond: config.OTEL_TRACES_PER_SECOND,
   });
   const context = createServiceContext(name, config);
   const definition = define(context);

@@ -23,11 +23,13 @@ import {
   BatchSpanProcessor,
   ConsoleSpanExporter,
   InMemorySpanExporter,
+  ParentBasedSampler,
   SimpleSpanProcessor,
   type SpanProcessor,
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import { GoogleAuth } from "google-auth-library";
+import { RateLimitingSampler } from "./rate-limiting-sampler.ts";
 
 export type TraceExporterKind = "none" | "console" | "otlp" | "gcp" | "memory";
 /** `memory`: points are kept in the process, for tests to collect. */
@@ -45,6 +47,11 @@ export interface TelemetryOptions {
   spanExportDelayMs?: number;
   /** How often metrics are exported (60 s by default: Cloud Monitoring's finest useful period). */
   metricExportIntervalMs?: number;
+  /**
+   * New traces recorded per second at most (the rest get ids but are not recorded); 0 or
+   * unset records every trace.
+   */
+  tracesPerSecond?: number;
 }
 
 /** Cloud Trace's and Cloud Monitoring's OTLP endpoint (the Telemetry API). */
@@ -151,7 +158,15 @@ export function setupTelemetry(options: TelemetryOptions): Telemetry {
   const provider = new TracerProvider({
     resource,
     spanProcessors,
-    ...(options.exporter === "none" ? { sampler: new AlwaysOffSampler() } : {}),
+    ...(options.exporter === "none"
+      ? { sampler: new AlwaysOffSampler() }
+      : options.tracesPerSecond
+        ? {
+            sampler: new ParentBasedSampler({
+              root: new RateLimitingSampler(options.tracesPerSecond),
+            }),
+          }
+        : {}),
   });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
