@@ -98,8 +98,11 @@ test("the answer's trace id finds the whole trace in the local collector: sync a
   assert.equal(request?.attributes["syncstack.uid"], "alice");
   const publish = spans.find((span) => span.name === "realtime-updates publish");
   assert.equal(publish?.kind, "producer");
+  const push = spans.find((span) => span.name === "POST /pubsub/realtime-updates");
+  assert.equal(push?.attributes["syncstack.service"], "analytics");
+  assert.equal(push?.parentSpanId, publish?.spanId, "the push request continues the publish");
   const consumer = spans.find((span) => span.name === "realtime-updates process");
-  assert.equal(consumer?.parentSpanId, publish?.spanId, "the handler continues the publish");
+  assert.equal(consumer?.parentSpanId, push?.spanId, "the handler runs in the push request");
 
   const recent = await read<{ traces: { traceId: string; root: string }[] }>("/api/traces");
   assert.equal(

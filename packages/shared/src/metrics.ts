@@ -2,11 +2,13 @@ import {
   type Attributes,
   type BatchObservableCallback,
   type Counter,
+  context,
   type Histogram,
   type MeterProvider,
   metrics,
   type Observable,
 } from "@opentelemetry/api";
+import { suppressTracing } from "@opentelemetry/core";
 
 /** Seconds, from a millisecond up to ten minutes: request latencies and event lags alike. */
 const secondsBuckets = [
@@ -106,10 +108,13 @@ export function observeGauges(
     ]),
   );
   const callback: BatchObservableCallback = async (result) => {
-    await observe((name, value, attributes) => {
-      const gauge = gauges.get(name);
-      if (gauge) result.observe(gauge, value, attributes);
-    });
+    // Reading a gauge is no one's request: its database calls would each be a trace of their own.
+    await context.with(suppressTracing(context.active()), () =>
+      observe((name, value, attributes) => {
+        const gauge = gauges.get(name);
+        if (gauge) result.observe(gauge, value, attributes);
+      }),
+    );
   };
   meter.addBatchObservableCallback(callback, [...gauges.values()]);
   return () => meter.removeBatchObservableCallback(callback, [...gauges.values()]);

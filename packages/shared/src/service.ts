@@ -10,7 +10,7 @@ import { AttemptTracker } from "./pubsub/attempts.ts";
 import type { Consumer } from "./pubsub/consumer.ts";
 import { Publisher } from "./pubsub/publisher.ts";
 import { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
-import { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
+import { isPushPath, pushRoutes, subscriptionOf } from "./pubsub/push.ts";
 import { type PushTokenVerifier, pushTokenVerifierFor } from "./pubsub/push-auth.ts";
 import type { CollectionName } from "./registry/collections.ts";
 import { type ServiceName, serviceRuntimeV8Flags } from "./registry/services.ts";
@@ -84,6 +84,7 @@ export function createServiceApp(
     logger: context.logger,
     bodyLimitBytes: context.config.BODY_LIMIT_BYTES,
     ...(definition.corsOrigins ? { corsOrigins: definition.corsOrigins } : {}),
+    deferTracing: isPushPath,
     // Firestore only: with the outbox a Pub/Sub outage does not stop an instance's work, so it
     // must not take the instance out of rotation; nor may a least-privilege account list topics.
     readiness: {

@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import { type Context, context, propagation, type Span, SpanKind, trace } from "@opentelemetry/api";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { withDeadline } from "../deadline.ts";
 import { AppError } from "../errors.ts";
@@ -23,6 +23,11 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Mounts the service's own routes. */
   routes: (app: Express) => void;
+  /**
+   * Paths whose server span waits for `continueRequestTrace` (push endpoints: the trace is
+   * the message's, known once the body is read); none by default.
+   */
+  deferTracing?: (path: string) => boolean;
   /**
    * Trace and log each request (the default). Off for a receiver of telemetry: spans of its
    * own requests would be exported to it, each export making the next.
@@ -59,7 +64,8 @@ export function createApp(options: AppOptions): Express {
   app.set("etag", false);
   app.set("trust proxy", true);
 
-  if (options.traced !== false) app.use(traceRequests(options.name, logger));
+  if (options.traced !== false)
+    app.use(traceRequests(options.name, logger, options.deferTracing ?? (() => false)));
   // First, so that every answer to an allowed origin, errors included, is readable by it.
   app.use(cors(options.corsOrigins ?? []));
   app.get("/healthz", (_request, response) => {
@@ -126,32 +132,56 @@ function requireUtf8(_request: unknown, _response: unknown, body: Buffer): void 
 /** The response header carrying the request's trace id, on every answer. */
 export const traceIdHeader = "x-trace-id";
 
-function traceRequests(name: string, logger: Logger): RequestHandler {
+const requestSpans = new WeakMap<object, (parent: Context) => Context>();
+
+/**
+ * Starts a request's server span under `parent`, unless it has one (a Pub/Sub push, whose
+ * HTTP request carries no trace context, continues its message's: the span starts once the
+ * envelope is read, dated from the request's arrival); returns the context to run in.
+ */
+export function continueRequestTrace(request: object, parent: Context): Context {
+  return requestSpans.get(request)?.(parent) ?? parent;
+}
+
+function traceRequests(
+  name: string,
+  logger: Logger,
+  deferred: (path: string) => boolean,
+): RequestHandler {
   return (request, response, next) => {
     const started = performance.now();
-    const parent = propagation.extract(context.active(), request.headers);
-    const span = tracer().startSpan(
-      `${request.method} ${request.path}`,
-      { kind: SpanKind.SERVER, attributes: { "syncstack.service": name } },
-      parent,
-    );
-    response.setHeader(traceIdHeader, span.spanContext().traceId);
+    const fromHeaders = propagation.extract(context.active(), request.headers);
+    let span: Span | undefined;
+    let active = fromHeaders;
+    const start = (parent: Context) => {
+      if (span) return active;
+      span = tracer().startSpan(
+        `${request.method} ${request.path}`,
+        { kind: SpanKind.SERVER, attributes: { "syncstack.service": name }, startTime: started },
+        parent,
+      );
+      active = trace.setSpan(parent, span);
+      if (!response.headersSent) response.setHeader(traceIdHeader, span.spanContext().traceId);
+      return active;
+    };
+    requestSpans.set(request, start);
     response.on("finish", () => {
+      start(fromHeaders);
       // The matched route (a pattern, few values), not the path: the metric's label and the span's name.
       const route = request.route
         ? `${request.baseUrl}${String(request.route.path)}`
         : "(unmatched)";
-      span.updateName(`${request.method} ${route}`);
-      span.setAttribute("http.route", route);
-      span.setAttribute("http.response.status_code", response.statusCode);
-      span.end();
+      span?.updateName(`${request.method} ${route}`);
+      span?.setAttribute("http.route", route);
+      span?.setAttribute("http.response.status_code", response.statusCode);
+      span?.end();
       const latencyMs = performance.now() - started;
       instruments().httpDuration.record(latencyMs / 1_000, {
         route,
         method: request.method,
         status: response.statusCode,
       });
-      context.with(trace.setSpan(parent, span), () => {
+      context.with(active, () => {
         const level = response.statusCode >= 500 ? "warn" : "info";
         logger[level](`${request.method} ${request.originalUrl} ${response.statusCode}`, {
           httpRequest: {
@@ -165,7 +195,8 @@ function traceRequests(name: string, logger: Logger): RequestHandler {
         });
       });
     });
-    context.with(trace.setSpan(parent, span), next);
+    if (deferred(request.path) && !request.headers.traceparent) next();
+    else context.with(start(fromHeaders), next);
   };
 }
 
@@ -178,6 +209,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     if (response.headersSent) return;
     // A client may try again, and should wait a moment first rather than hammer a dependency.
     if (appError.retryable) response.set("Retry-After", "1");
+    // A deferred span (a push whose envelope did not parse) starts here, for the trace id.
+    continueRequestTrace(request, context.active());
     const traceId = response.getHeader(traceIdHeader);
     response.status(appError.status).json({
       error: {

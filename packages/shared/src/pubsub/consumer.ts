@@ -122,7 +122,13 @@ export function createDeliveryProcessor(
     if (tracked && tracked.waitMs > 0) return "nack";
     const attempt = reported ?? tracked?.attempt ?? 1;
 
-    const parent = propagation.extract(context.active(), delivery.attributes);
+    const extracted = propagation.extract(context.active(), delivery.attributes);
+    // Under the push request's span when it continues the message's trace already.
+    const pushSpan = trace.getSpanContext(context.active());
+    const parent =
+      pushSpan && pushSpan.traceId === trace.getSpanContext(extracted)?.traceId
+        ? context.active()
+        : extracted;
     const span = tracer().startSpan(
       `${topic.name} process`,
       {
