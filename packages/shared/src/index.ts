@@ -45,7 +45,7 @@ export {
   grpcStatusName,
   preconditionFailures,
 } from "./grpc-status.ts";
-export { createApp, traceIdHeader } from "./http/app.ts";
+export { createApp } from "./http/app.ts";
 export {
   cors,
   corsAllowedHeaders,
@@ -54,6 +54,7 @@ export {
 } from "./http/cors.ts";
 export { noteRequest, type RequestFacts } from "./http/request-facts.ts";
 export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
+export { traceIdHeader } from "./http/trace-requests.ts";
 export {
   processedMessageRecord,
   processedMessagesCollection,

@@ -2,7 +2,7 @@ import { context, propagation } from "@opentelemetry/api";
 import { Router } from "express";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
-import { continueRequestTrace } from "../http/app.ts";
+import { continueRequestTrace } from "../http/trace-requests.ts";
 import { pushPath, type SubscriptionSpec } from "../topics/topic.ts";
 import { type Consumer, type ConsumerRuntime, createDeliveryProcessor } from "./consumer.ts";
 import { type PushTokenVerifier, requirePushToken } from "./push-auth.ts";
