@@ -1,6 +1,7 @@
 import type { RequestHandler } from "express";
 import type { BaseConfig } from "./config.ts";
 import { AppError } from "./errors.ts";
+import { documentOfRequest, noteRequest } from "./http/request-facts.ts";
 import {
   checkLifetime,
   decodeUnverified,
@@ -77,7 +78,9 @@ export function requireUser(verifyToken: TokenVerifier): RequestHandler {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1])
       throw unauthenticated("an Authorization: Bearer <Firebase ID token> header is required");
-    users.set(request, await verifyToken(match[1]));
+    const user = await verifyToken(match[1]);
+    users.set(request, user);
+    noteRequest(request, { uid: user.uid, ...documentOfRequest(request) });
     next();
   };
 }

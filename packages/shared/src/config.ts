@@ -21,7 +21,18 @@ export const baseEnvSchema = z.object({
   LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARNING", "ERROR"]).default("INFO"),
   /** `gcp`: Cloud Trace through its OTLP endpoint, as the service's account. */
   OTEL_TRACES_EXPORTER: z.enum(["none", "console", "otlp", "gcp"]).default("none"),
+  /** `gcp`: Cloud Monitoring through the same OTLP endpoint; off unless set. */
+  OTEL_METRICS_EXPORTER: z.enum(["none", "otlp", "gcp"]).default("none"),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /**
+   * New traces an instance records per second at most (each whole, across services); past it
+   * traces keep their ids but are not recorded. 0 records every one.
+   */
+  OTEL_TRACES_PER_SECOND: z.coerce.number().int().min(0).max(100_000).default(100),
+  /** Milliseconds finished spans wait to be exported together. */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(10).max(60_000).default(5_000),
+  /** Milliseconds between metric exports (Cloud Monitoring takes a point per 5 s at most). */
+  OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
   /** Deadline for a single-document call to Firestore, Pub/Sub or Storage. */
   DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** How long SIGTERM waits for in-flight requests (Cloud Run gives 10 s). */

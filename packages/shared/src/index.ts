@@ -52,12 +52,21 @@ export {
   corsExposedHeaders,
   corsOriginsSchema,
 } from "./http/cors.ts";
+export { noteRequest, type RequestFacts } from "./http/request-facts.ts";
 export { type ServeOptions, type Serving, serve } from "./http/serve.ts";
+export { traceIdHeader } from "./http/trace-requests.ts";
 export {
   processedMessageRecord,
   processedMessagesCollection,
 } from "./idempotency.ts";
 export { createLogger, type LogFields, type Logger } from "./logger.ts";
+export {
+  type GaugeSpec,
+  type Instruments,
+  instruments,
+  metricNames,
+  observeGauges,
+} from "./metrics.ts";
 export { AttemptTracker } from "./pubsub/attempts.ts";
 export {
   type Consumer,
@@ -96,6 +105,17 @@ export {
   startSweeper,
   systemClock,
 } from "./sweeper.ts";
+export {
+  currentTraceCarrier,
+  type MetricExporterKind,
+  setupTelemetry,
+  type Telemetry,
+  type TraceCarrier,
+  type TraceExporterKind,
+  traced,
+  tracer,
+  withTraceCarrier,
+} from "./telemetry.ts";
 export {
   contentKey,
   planToolWrite,

@@ -10,7 +10,7 @@ import { AttemptTracker } from "./pubsub/attempts.ts";
 import type { Consumer } from "./pubsub/consumer.ts";
 import { Publisher } from "./pubsub/publisher.ts";
 import { type PullConsumer, startPullConsumer } from "./pubsub/pull.ts";
-import { pushRoutes, subscriptionOf } from "./pubsub/push.ts";
+import { isPushPath, pushRoutes, subscriptionOf } from "./pubsub/push.ts";
 import { type PushTokenVerifier, pushTokenVerifierFor } from "./pubsub/push-auth.ts";
 import type { CollectionName } from "./registry/collections.ts";
 import { type ServiceName, serviceRuntimeV8Flags } from "./registry/services.ts";
@@ -84,6 +84,7 @@ export function createServiceApp(
     logger: context.logger,
     bodyLimitBytes: context.config.BODY_LIMIT_BYTES,
     ...(definition.corsOrigins ? { corsOrigins: definition.corsOrigins } : {}),
+    deferTracing: isPushPath,
     // Firestore only: with the outbox a Pub/Sub outage does not stop an instance's work, so it
     // must not take the instance out of rotation; nor may a least-privilege account list topics.
     readiness: {
@@ -120,8 +121,12 @@ export async function runService<S extends z.ZodType<BaseConfig>>(
   const telemetry = setupTelemetry({
     serviceName: name,
     exporter: config.OTEL_TRACES_EXPORTER,
+    metricsExporter: config.OTEL_METRICS_EXPORTER,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     projectId: config.GOOGLE_CLOUD_PROJECT,
+    spanExportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
+    metricExportIntervalMs: config.OTEL_METRIC_EXPORT_INTERVAL,
+    tracesPerSecond: config.OTEL_TRACES_PER_SECOND,
   });
   const context = createServiceContext(name, config);
   const definition = define(context);

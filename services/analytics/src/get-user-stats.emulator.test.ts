@@ -7,6 +7,7 @@ import {
   type TestRequest,
   testProjectId,
   waitFor,
+  withoutTraceId,
 } from "@syncstack/shared/testing";
 import { userStatsCollection } from "./collections.ts";
 import { type Analytics, activity, startAnalytics } from "./testing/analytics-fixture.ts";
@@ -84,7 +85,7 @@ describe("GET /v1/users/{uid}/stats", () => {
     await seedBo();
     const answer = async (uid: string, init: TestRequest) => {
       const response = await analytics.get(`/v1/users/${uid}/stats`, init);
-      return { status: response.status, body: (await response.json()) as ErrorBody };
+      return { status: response.status, body: withoutTraceId(await response.json()) as ErrorBody };
     };
     const others = await answer("bo", { uid: "cy" });
     const missing = await answer("ghost", { uid: "cy" });

@@ -1,4 +1,4 @@
-import { backupRequested, consumer } from "@syncstack/shared";
+import { backupRequested, consumer, traced } from "@syncstack/shared";
 import { type BackupDeps, runBackup } from "./run-backup.ts";
 
 /**
@@ -15,10 +15,15 @@ export function onBackupRequested(deps: BackupDeps) {
     }
     running.add(message.id);
     try {
-      const outcome = await runBackup({ ...deps, logger: message.logger }, message.data.type, {
-        id: message.data.backup_id,
-        requestedAt: message.data.requested_at,
-      });
+      const outcome = await traced(
+        "backup run",
+        { "syncstack.backup.type": message.data.type },
+        () =>
+          runBackup({ ...deps, logger: message.logger }, message.data.type, {
+            id: message.data.backup_id,
+            requestedAt: message.data.requested_at,
+          }),
+      );
       message.logger.info("backup request handled", { ...outcome });
     } finally {
       running.delete(message.id);

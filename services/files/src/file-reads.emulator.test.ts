@@ -14,6 +14,7 @@ import {
   startServiceUnderTest,
   testProjectId,
   waitFor,
+  withoutTraceId,
 } from "@syncstack/shared/testing";
 import sharp from "sharp";
 import { filesService } from "./app.ts";
@@ -66,7 +67,7 @@ async function recordOf(name: string, check: (doc: DocumentSnapshot) => boolean)
 }
 
 async function json<T>(response: Response): Promise<T> {
-  return (await response.json()) as T;
+  return withoutTraceId(await response.json()) as T;
 }
 
 interface Listing {

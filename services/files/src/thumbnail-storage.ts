@@ -1,4 +1,4 @@
-import { type ServiceContext, type StorageObject, withDeadline } from "@syncstack/shared";
+import { type ServiceContext, type StorageObject, traced, withDeadline } from "@syncstack/shared";
 import type { FilesConfig } from "./config.ts";
 import { publicUrl } from "./file-id.ts";
 import { makeThumbnails } from "./make-thumbnails.ts";
@@ -15,7 +15,9 @@ export async function storeThumbnails(
   object: StorageObject,
 ): Promise<Record<string, unknown>> {
   const { config, storage } = context;
-  const outcome = await makeThumbnails(path, config.THUMBNAIL_SIZES, config.MAX_IMAGE_PIXELS);
+  const outcome = await traced("files thumbnails", { "syncstack.object": object.name }, () =>
+    makeThumbnails(path, config.THUMBNAIL_SIZES, config.MAX_IMAGE_PIXELS),
+  );
   if (!outcome.ok) return { processing_note: outcome.reason };
   const thumbnails = await Promise.all(
     outcome.thumbnails.map(async (thumbnail) => {

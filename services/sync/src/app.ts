@@ -22,6 +22,7 @@ import { OutboxSweeper } from "./outbox-sweeper.ts";
 import { defaultAccessRulesFile } from "./rules-file.ts";
 import { syncBatch } from "./sync-batch.ts";
 import { syncDocument } from "./sync-document.ts";
+import { observeSyncGauges } from "./sync-metrics.ts";
 import { DocumentWriter } from "./write-document.ts";
 
 /** The sync service: HTTP ingress, change events through the outbox, the change feed, user profiles. */
@@ -91,11 +92,13 @@ export function syncService(
     },
     drain: () => streams.drain(),
     start: () => {
+      const stopGauges = observeSyncGauges(firestore, streams, context.logger, config.DEADLINE_MS);
       const stop = startSweeper(() => sweeper.sweep(), {
         intervalMs: config.OUTBOX_SWEEP_INTERVAL_MS,
         onError: (error) => context.logger.error("outbox sweep failed", { error }),
       });
       return async () => {
+        stopGauges();
         live.close();
         await stop();
         await outbox.drain();

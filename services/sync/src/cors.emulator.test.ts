@@ -66,7 +66,7 @@ describe("CORS of the sync service", () => {
     assert.equal(written.headers.get("access-control-allow-origin"), app);
     assert.equal(
       written.headers.get("access-control-expose-headers"),
-      "ETag, Idempotent-Replayed, Retry-After",
+      "ETag, Idempotent-Replayed, Retry-After, X-Trace-Id",
     );
     const refused = await open.post(
       "/v1/sync",

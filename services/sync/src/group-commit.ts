@@ -1,5 +1,13 @@
 import type { DocumentReference, Firestore, Timestamp, WriteBatch } from "@google-cloud/firestore";
-import { grpcCodeOf, preconditionFailures, withDeadline } from "@syncstack/shared";
+import { SpanStatusCode } from "@opentelemetry/api";
+import {
+  currentTraceCarrier,
+  grpcCodeOf,
+  preconditionFailures,
+  type TraceCarrier,
+  tracer,
+  withDeadline,
+} from "@syncstack/shared";
 import type { Outbox, PendingEvent } from "./outbox.ts";
 import { commitWithServerTime } from "./server-time.ts";
 
@@ -21,6 +29,8 @@ interface Item {
   writes: number;
   add: (batch: WriteBatch) => void;
   event: PendingEvent;
+  /** The requesting change's trace context, kept with its event in the outbox. */
+  trace: TraceCarrier;
   resolve: (committed: Committed) => void;
   reject: (error: unknown) => void;
 }
@@ -78,10 +88,28 @@ export class GroupCommit {
     add: (batch: WriteBatch) => void,
     event: PendingEvent,
   ): Promise<Committed> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ path, writes, add, event, resolve, reject });
-      this.#pump();
+    // A span per change in its request's trace; the commit it shares is the pump's.
+    const span = tracer().startSpan("sync commit", {
+      attributes: {
+        "syncstack.collection": event.collection,
+        "syncstack.document": event.document,
+      },
     });
+    const trace = currentTraceCarrier();
+    return new Promise<Committed>((resolve, reject) => {
+      this.#queue.push({ path, writes, add, event, trace, resolve, reject });
+      this.#pump();
+    }).then(
+      (committed) => {
+        span.end();
+        return committed;
+      },
+      (error: unknown) => {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        throw error;
+      },
+    );
   }
 
   #pump(): void {
@@ -140,13 +168,14 @@ export class GroupCommit {
     const batch = this.#db.batch();
     for (const item of items) item.add(batch);
     const events = items.map((item) => item.event);
-    const entry = this.#outbox.add(batch, events);
+    const traces = items.map((item) => item.trace);
+    const entry = this.#outbox.add(batch, events, traces);
     const { writeTime, serverTime } = await withDeadline(
       "firestore.commit sync",
       this.#deadlineMs,
       () => commitWithServerTime(batch),
     );
-    const handedOver = this.#outbox.committed(entry, events, writeTime);
+    const handedOver = this.#outbox.committed(entry, events, writeTime, traces);
     items.forEach((item, index) => {
       item.resolve({
         writeTime,

@@ -6,7 +6,9 @@ import {
   realtimeUpdateOrderingKey,
   realtimeUpdates,
   systemClock,
+  type TraceCarrier,
   withDeadline,
+  withTraceCarrier,
 } from "@syncstack/shared";
 import {
   type CommittedEvent,
@@ -74,11 +76,14 @@ export class OutboxSweeper {
       // The entry's commit time is its events' commit time: their timestamp, as when published live.
       const committedAt = snapshot.createTime ?? (snapshot.get("created_at") as Timestamp);
       const events = JSON.parse(snapshot.get("events") as string) as PendingEvent[];
+      const traces = JSON.parse(
+        (snapshot.get("traces") as string | undefined) ?? "[]",
+      ) as TraceCarrier[];
       left.set(snapshot.ref.path, events.length);
-      for (const event of events) {
+      for (const [index, event] of events.entries()) {
         const key = realtimeUpdateOrderingKey(event);
         const items = byKey.get(key) ?? [];
-        items.push({ entry: snapshot.ref, event, committedAt });
+        items.push({ entry: snapshot.ref, event, committedAt, trace: traces[index] });
         byKey.set(key, items);
       }
     }
@@ -95,7 +100,10 @@ export class OutboxSweeper {
     let count = 0;
     const publish = async (item: CommittedEvent): Promise<boolean> => {
       try {
-        await this.#publisher.publish(realtimeUpdates, updateOf(item));
+        // Under the trace of the request that made the change: one trace from request to consumers.
+        await withTraceCarrier(item.trace, () =>
+          this.#publisher.publish(realtimeUpdates, updateOf(item)),
+        );
       } catch (error) {
         this.#logger.warn("sweeper could not publish; will retry", {
           error,

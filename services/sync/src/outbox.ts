@@ -12,7 +12,9 @@ import {
   type RealtimeUpdate,
   realtimeUpdateOrderingKey,
   realtimeUpdates,
+  type TraceCarrier,
   withDeadline,
+  withTraceCarrier,
 } from "@syncstack/shared";
 
 /** Internal collection of events committed with their write and not yet known to be published. */
@@ -26,6 +28,8 @@ export interface CommittedEvent {
   entry: DocumentReference;
   event: PendingEvent;
   committedAt: Timestamp;
+  /** The trace context of the request that made the change: the event is published under it. */
+  trace?: TraceCarrier | undefined;
 }
 
 export interface OutboxOptions {
@@ -77,12 +81,22 @@ export class Outbox {
     this.#options = options;
   }
 
-  /** Adds one entry holding `events` to the batch that writes their documents; returns it. */
-  add(batch: WriteBatch, events: readonly PendingEvent[]): DocumentReference {
+  /**
+   * Adds one entry holding `events` to the batch that writes their documents, with the trace
+   * context of each (so the sweeper publishes it under its request's trace); returns it.
+   */
+  add(
+    batch: WriteBatch,
+    events: readonly PendingEvent[],
+    traces: readonly (TraceCarrier | undefined)[] = [],
+  ): DocumentReference {
     const entry = this.#db.collection(outboxCollection).doc();
     batch.create(entry, {
       // One string field, not an array of maps: the database indexes every field and element.
       events: JSON.stringify(events),
+      ...(traces.some((trace) => trace?.traceparent)
+        ? { traces: JSON.stringify(traces.map((trace) => trace ?? {})) }
+        : {}),
       created_at: FieldValue.serverTimestamp(),
     });
     this.#unpublished.set(entry, events.length);
@@ -99,39 +113,48 @@ export class Outbox {
     entry: DocumentReference,
     events: readonly PendingEvent[],
     committedAt: Timestamp,
+    traces: readonly (TraceCarrier | undefined)[] = [],
   ): Promise<void>[] {
-    return events.map((event) => {
-      const work = this.published(entry, event, committedAt);
+    return events.map((event, index) => {
+      const work = this.published(entry, event, committedAt, traces[index]);
       return this.#inFlight.size > (this.#options.maxBacklog ?? 1_000) ? work : Promise.resolve();
     });
   }
 
-  /** Publishes a committed event; never rejects: a failure leaves it to the sweeper. */
-  published(entry: DocumentReference, event: PendingEvent, committedAt: Timestamp): Promise<void> {
+  /**
+   * Publishes a committed event under its request's trace context; never rejects: a failure
+   * leaves it to the sweeper.
+   */
+  published(
+    entry: DocumentReference,
+    event: PendingEvent,
+    committedAt: Timestamp,
+    trace?: TraceCarrier,
+  ): Promise<void> {
     const key = realtimeUpdateOrderingKey(event);
     const waiting = this.#blocked.get(key);
     if (waiting) {
-      waiting.push({ entry, event, committedAt });
+      waiting.push({ entry, event, committedAt, trace });
       return Promise.resolve();
     }
-    const work = this.#publisher
-      .publish(realtimeUpdates, updateOf({ entry, event, committedAt }), {
+    const work = withTraceCarrier(trace, () =>
+      this.#publisher.publish(realtimeUpdates, updateOf({ entry, event, committedAt }), {
         maxWaitMs: this.#options.publishWaitMs ?? 25,
-      })
-      .then(
-        () => this.eventPublished(entry),
-        (error: unknown) => {
-          // Events of the key published after this one fail too (the batcher keeps order).
-          const blocked = this.#blocked.get(key) ?? [];
-          blocked.push({ entry, event, committedAt });
-          blocked.sort((a, b) => a.event.version - b.event.version);
-          this.#blocked.set(key, blocked);
-          this.#logger.warn("publishing an event failed; the sweeper will retry it", {
-            error,
-            key,
-          });
-        },
-      );
+      }),
+    ).then(
+      () => this.eventPublished(entry),
+      (error: unknown) => {
+        // Events of the key published after this one fail too (the batcher keeps order).
+        const blocked = this.#blocked.get(key) ?? [];
+        blocked.push({ entry, event, committedAt, trace });
+        blocked.sort((a, b) => a.event.version - b.event.version);
+        this.#blocked.set(key, blocked);
+        this.#logger.warn("publishing an event failed; the sweeper will retry it", {
+          error,
+          key,
+        });
+      },
+    );
     this.#inFlight.add(work);
     void work.finally(() => this.#inFlight.delete(work));
     return work;

@@ -1,4 +1,4 @@
-// `./syncstack bench [sync|feed|analytics|migrate|files|backup|stream|client|live|fanout ...]`: benchmarks against emulators started on free ports.
+// `./syncstack bench [sync|feed|analytics|migrate|files|backup|stream|client|live|fanout|sync-telemetry ...]`: benchmarks against emulators started on free ports.
 // Figures are ratios against a baseline measured in the same run: this machine is shared.
 
 import { type EmulatorSession, startEmulatorSession } from "@syncstack/local-stack";
@@ -12,11 +12,13 @@ import { benchLive } from "./live-bench.ts";
 import { benchMigrate } from "./migrate-bench.ts";
 import { benchStream } from "./stream-bench.ts";
 import { benchSync } from "./sync-bench.ts";
+import { benchSyncTelemetry } from "./sync-telemetry-bench.ts";
 
 process.env.METADATA_SERVER_DETECTION = "none";
 
 const benches: Record<string, (env: EmulatorSession) => Promise<string>> = {
   sync: benchSync,
+  "sync-telemetry": benchSyncTelemetry,
   feed: benchFeed,
   analytics: benchAnalytics,
   migrate: benchMigrate,

@@ -22,11 +22,13 @@ const defaults = {
   backup: 8083,
   analytics: 8084,
   app: 5173,
+  telemetry: 4318,
 };
 const usage = `usage: ./syncstack up [--persist] [--free-ports] [--<part>-port <n>]... [options]
 
-Starts the Pub/Sub, Firestore and Firebase Auth emulators, the storage emulator, the four
-services (on 127.0.0.1), the scheduler and the demo notes app (Vite), provisions topics, subscriptions and buckets, and writes the
+Starts the Pub/Sub, Firestore and Firebase Auth emulators, the storage emulator, the telemetry
+collector, the four services (on 127.0.0.1, exporting traces and metrics to the collector),
+the scheduler and the demo notes app (Vite), provisions topics, subscriptions and buckets, and writes the
 endpoints to <state-dir>/stack.json. SIGINT (Ctrl-C) or SIGTERM stops everything.
 
   --persist                 keep Firestore and storage data across restarts (in <state-dir>);
@@ -80,6 +82,7 @@ try {
       await Promise.all(serviceNames.map(async (name) => [name, await port(name)])),
     ),
     app: await port("app"),
+    telemetry: await port("telemetry"),
   } as StackOptions["ports"];
   const stack = await startStack({
     projectId: String(values.project),
@@ -99,6 +102,7 @@ try {
       `  storage emulator    ${file.storage}`,
       ...serviceNames.map((name) => `  ${`${name} service`.padEnd(19)} ${file.services[name]}`),
       `  notes app           ${file.app}`,
+      `  telemetry collector ${file.telemetry} (/api/traces, /api/metrics)`,
       `  endpoints file      ${join(String(values["state-dir"]), "stack.json")}`,
       "Ctrl-C stops everything.",
       "",

@@ -102,6 +102,22 @@ test("the stack command starts everything, provisions the registry, signs users 
   });
   assert.equal(written.status, 200, await written.clone().text());
   assert.equal(((await written.json()) as { version: number }).version, 1);
+
+  // The stack's collector holds the write's whole trace: sync's request and analytics' handling.
+  assert.match(file.telemetry ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, "stack.json lists it");
+  const traceId = written.headers.get("x-trace-id");
+  const services = await waitFor(
+    "the write's trace in the collector, with analytics' span",
+    async () => {
+      const response = await fetch(`${file.telemetry}/api/traces/${traceId}`);
+      if (!response.ok) return undefined;
+      const trace = (await response.json()) as { spans: { service: string; name: string }[] };
+      const names = new Set(trace.spans.map((span) => `${span.service}: ${span.name}`));
+      return names.has("analytics: realtime-updates process") ? names : undefined;
+    },
+    30_000,
+  );
+  assert.ok(services.has("sync: POST /v1/sync"), [...services].join(", "));
   const added = run([userCli, "add", "bob@example.com", "secret-2", "--admin", "--name", "Bob"], {
     SYNCSTACK_STATE_DIR: stateDir,
   });
@@ -161,6 +177,7 @@ test("the stack command starts everything, provisions the registry, signs users 
     file.auth,
     file.storage,
     file.app ?? "",
+    file.telemetry ?? "",
     ...Object.values(file.services),
   ].map((url) => Number(url.split(":").pop()));
   child.kill("SIGTERM");

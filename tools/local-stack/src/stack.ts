@@ -48,6 +48,11 @@ export interface StackOptions {
     storage: number;
     /** The demo notes app (apps/notes); without it the app is not started. */
     app?: number;
+    /**
+     * The telemetry collector (tools/telemetry-collector); with it the services export their
+     * traces and metrics to it, without it they export nothing.
+     */
+    telemetry?: number;
   } & Record<ServiceName, number>;
   /** Where stack.json (and kept Firestore data) go. */
   stateDir: string;
@@ -93,6 +98,7 @@ const colors: Record<string, number> = {
   firestore: 33,
   auth: 35,
   app: 36,
+  telemetry: 37,
   sync: 32,
   files: 36,
   backup: 34,
@@ -103,7 +109,8 @@ const width = Math.max(...Object.keys(colors).map((name) => name.length));
 const prefixed = (name: string) => prefixLines(name, colors[name], { width });
 
 /**
- * Starts the emulators (Pub/Sub, Firestore, Firebase Auth, storage), provisions the topology from the registry, starts the four services
+ * Starts the emulators (Pub/Sub, Firestore, Firebase Auth, storage) and the telemetry
+ * collector, provisions the topology from the registry, starts the four services
  * and the scheduler, waits until each is ready and writes stack.json. On failure it stops
  * whatever it had started before rethrowing.
  */
@@ -139,6 +146,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...(ports.app === undefined
       ? []
       : [assertPortFree(ports.app, "notes app", "stop whatever listens there or pass --app-port")]),
+    ...(ports.telemetry === undefined
+      ? []
+      : [
+          assertPortFree(
+            ports.telemetry,
+            "telemetry collector",
+            "stop whatever listens there or pass --telemetry-port",
+          ),
+        ]),
   ]);
 
   const emulators: RunningEmulator[] = [];
@@ -146,6 +162,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let stopScheduler = () => {};
   const log = output("stack");
   let storageEmulator: ManagedProcess | undefined;
+  let collector: ManagedProcess | undefined;
   let app: ManagedProcess | undefined;
   const stopEverything = async () => {
     stopScheduler();
@@ -154,6 +171,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     for (const emulator of emulators) signalGroup(emulator.pid, "SIGCONT");
     await Promise.all(services.map((service) => service.stop(10_000)));
     await storageEmulator?.stop(5_000);
+    // Last of the processes: the services flush their last spans and points to it as they stop.
+    await collector?.stop(5_000);
     await stopAll(emulators);
   };
 
@@ -224,6 +243,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
     log(`provisioned buckets ${Object.values(buckets).join(", ")} and the uploads notification`);
 
+    let telemetryUrl: string | undefined;
+    if (ports.telemetry !== undefined) {
+      telemetryUrl = `http://127.0.0.1:${ports.telemetry}`;
+      collector = startService("telemetry", {
+        command: process.execPath,
+        args: [
+          "--conditions=source",
+          join(repoRoot, "tools/telemetry-collector/src/main.ts"),
+          `--port=${ports.telemetry}`,
+        ],
+        env: { ...process.env },
+        cwd: repoRoot,
+        log: output("telemetry"),
+      });
+      await waitHealthy(collector, `${telemetryUrl}/healthz`);
+    }
+
     const env = {
       ...process.env,
       GOOGLE_CLOUD_PROJECT: options.projectId,
@@ -238,6 +274,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       HOST: "127.0.0.1",
       // Local apps sign in against the stack's Firebase Auth emulator, whose tokens are unsigned.
       FIREBASE_AUTH_EMULATOR_HOST: authHost,
+      // Traces and metrics to the stack's collector, soon enough to look at: spans within a
+      // second, metrics every 5 s (Cloud Run's configuration exports every minute).
+      ...(telemetryUrl === undefined
+        ? { OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none" }
+        : {
+            OTEL_TRACES_EXPORTER: "otlp",
+            OTEL_METRICS_EXPORTER: "otlp",
+            OTEL_EXPORTER_OTLP_ENDPOINT: telemetryUrl,
+            OTEL_BSP_SCHEDULE_DELAY: "500",
+            OTEL_METRIC_EXPORT_INTERVAL: "5000",
+          }),
     };
     const launch = (name: ServiceName) =>
       startService(name, {
@@ -326,6 +373,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       storage: storageUrl,
       services: serviceUrls,
       ...(appUrl === undefined ? {} : { app: appUrl }),
+      ...(telemetryUrl === undefined ? {} : { telemetry: telemetryUrl }),
       buckets,
     };
     await mkdir(options.stateDir, { recursive: true });

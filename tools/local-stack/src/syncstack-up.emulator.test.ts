@@ -51,6 +51,7 @@ async function up(...args: string[]): Promise<Up> {
     file.firestore,
     file.auth,
     file.storage,
+    ...(file.telemetry ? [file.telemetry] : []),
     ...Object.values(file.services),
   ].map((url) => Number(url.split(":").pop()));
   return { child, file, output, ports };

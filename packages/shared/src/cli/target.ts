@@ -14,6 +14,8 @@ export interface StackFile {
   services: Record<ServiceName, string>;
   /** The demo notes app's URL (apps/notes), when the stack serves it. */
   app?: string;
+  /** The telemetry collector's URL (tools/telemetry-collector), when the stack runs one. */
+  telemetry?: string;
   buckets: { uploads: string; thumbnails: string; backups: string };
 }
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { AppError } from "../errors.ts";
 import { createLogger, type LogFields } from "../logger.ts";
 import { setupTelemetry } from "../telemetry.ts";
-import { listen } from "../testing/index.ts";
+import { listen, withoutTraceId } from "../testing/index.ts";
 import { createApp } from "./app.ts";
 
 setupTelemetry({ serviceName: "app-test", exporter: "none" });
@@ -65,7 +65,7 @@ describe("createApp", () => {
     assert.deepEqual(await (await post('{"a":1}')).json(), { got: { a: 1 } });
     const malformed = await post("{nope");
     assert.equal(malformed.status, 400);
-    assert.deepEqual(await malformed.json(), {
+    assert.deepEqual(withoutTraceId(await malformed.json()), {
       error: { code: "invalid_argument", message: "request body is not valid JSON" },
     });
     const latin1 = await post(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe9, 0x22, 0x7d]));
@@ -84,13 +84,16 @@ describe("createApp", () => {
   test("maps AppError to its status with details, and hides internal errors", async () => {
     const conflict = await fetch(`${server.url}/conflict`);
     assert.equal(conflict.status, 409);
-    assert.deepEqual(await conflict.json(), {
+    assert.deepEqual(withoutTraceId(await conflict.json()), {
       error: { code: "conflict", message: "version 3 is newer", details: { current_version: 3 } },
     });
     const boom = await fetch(`${server.url}/boom`);
     assert.equal(boom.status, 500);
     const body = await boom.text();
-    assert.equal(body, '{"error":{"code":"internal","message":"internal error"}}');
+    assert.equal(
+      body,
+      `{"error":{"code":"internal","message":"internal error","trace_id":"${boom.headers.get("x-trace-id")}"}}`,
+    );
     const logged = logs.find((entry) => entry.message === "request failed");
     assert.match(String(logged?.error), /hunter2/, "the cause is kept in the logs");
     assert.equal(logged?.severity, "ERROR");
@@ -101,7 +104,7 @@ describe("createApp", () => {
     for (const id of ["%E0%A4", "%ZZ", "%"]) {
       const response = await fetch(`${server.url}/items/${id}`);
       assert.equal(response.status, 400, id);
-      assert.deepEqual(await response.json(), {
+      assert.deepEqual(withoutTraceId(await response.json()), {
         error: {
           code: "invalid_argument",
           message: "the path is not valid percent-encoded UTF-8",

@@ -1,11 +1,11 @@
 import { isUtf8 } from "node:buffer";
-import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
+import { context } from "@opentelemetry/api";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { withDeadline } from "../deadline.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import { tracer } from "../telemetry.ts";
 import { cors } from "./cors.ts";
+import { continueRequestTrace, traceIdHeader, traceRequests } from "./trace-requests.ts";
 
 /** A readiness check: resolves when the dependency answers. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -21,6 +21,16 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Mounts the service's own routes. */
   routes: (app: Express) => void;
+  /**
+   * Paths whose server span waits for `continueRequestTrace` (push endpoints: the trace is
+   * the message's, known once the body is read); none by default.
+   */
+  deferTracing?: (path: string) => boolean;
+  /**
+   * Trace and log each request (the default). Off for a receiver of telemetry: spans of its
+   * own requests would be exported to it, each export making the next.
+   */
+  traced?: boolean;
 }
 
 /** State the app shares with `serve`, so a draining server reports not ready. */
@@ -52,7 +62,8 @@ export function createApp(options: AppOptions): Express {
   app.set("etag", false);
   app.set("trust proxy", true);
 
-  app.use(traceRequests(logger));
+  if (options.traced !== false)
+    app.use(traceRequests(options.name, logger, options.deferTracing ?? (() => false)));
   // First, so that every answer to an allowed origin, errors included, is readable by it.
   app.use(cors(options.corsOrigins ?? []));
   app.get("/healthz", (_request, response) => {
@@ -116,36 +127,6 @@ function requireUtf8(_request: unknown, _response: unknown, body: Buffer): void 
   if (!isUtf8(body)) throw Object.assign(new Error("invalid UTF-8"), { type: "encoding.invalid" });
 }
 
-function traceRequests(logger: Logger): RequestHandler {
-  return (request, response, next) => {
-    const started = performance.now();
-    const parent = propagation.extract(context.active(), request.headers);
-    const span = tracer().startSpan(
-      `${request.method} ${request.path}`,
-      { kind: SpanKind.SERVER },
-      parent,
-    );
-    response.on("finish", () => {
-      span.setAttribute("http.response.status_code", response.statusCode);
-      span.end();
-      const latencyMs = performance.now() - started;
-      context.with(trace.setSpan(parent, span), () => {
-        const level = response.statusCode >= 500 ? "warn" : "info";
-        logger[level](`${request.method} ${request.originalUrl} ${response.statusCode}`, {
-          httpRequest: {
-            requestMethod: request.method,
-            requestUrl: request.originalUrl,
-            status: response.statusCode,
-            latency: `${(latencyMs / 1_000).toFixed(4)}s`,
-            userAgent: request.headers["user-agent"],
-          },
-        });
-      });
-    });
-    context.with(trace.setSpan(parent, span), next);
-  };
-}
-
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, request, response, _next) => {
     const appError = toAppError(error);
@@ -155,11 +136,15 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     if (response.headersSent) return;
     // A client may try again, and should wait a moment first rather than hammer a dependency.
     if (appError.retryable) response.set("Retry-After", "1");
+    // A deferred span (a push whose envelope did not parse) starts here, for the trace id.
+    continueRequestTrace(request, context.active());
+    const traceId = response.getHeader(traceIdHeader);
     response.status(appError.status).json({
       error: {
         code: appError.code,
         message: appError.message,
         ...(appError.details ? { details: appError.details } : {}),
+        ...(typeof traceId === "string" ? { trace_id: traceId } : {}),
       },
     });
   };

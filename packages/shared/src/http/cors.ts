@@ -13,7 +13,12 @@ export const corsAllowedHeaders = [
 ] as const;
 
 /** The response headers a browser app may read (beyond the CORS-safelisted ones). */
-export const corsExposedHeaders = ["ETag", "Idempotent-Replayed", "Retry-After"] as const;
+export const corsExposedHeaders = [
+  "ETag",
+  "Idempotent-Replayed",
+  "Retry-After",
+  "X-Trace-Id",
+] as const;
 
 const allowedMethods = "GET, POST, PATCH, DELETE";
 

@@ -8,6 +8,7 @@ import {
 } from "@opentelemetry/api";
 import { AppError, describeError, isRetryable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { instruments } from "../metrics.ts";
 import type { ServiceName } from "../registry/services.ts";
 import { tracer } from "../telemetry.ts";
 import {
@@ -121,7 +122,13 @@ export function createDeliveryProcessor(
     if (tracked && tracked.waitMs > 0) return "nack";
     const attempt = reported ?? tracked?.attempt ?? 1;
 
-    const parent = propagation.extract(context.active(), delivery.attributes);
+    const extracted = propagation.extract(context.active(), delivery.attributes);
+    // Under the push request's span when it continues the message's trace already.
+    const pushSpan = trace.getSpanContext(context.active());
+    const parent =
+      pushSpan && pushSpan.traceId === trace.getSpanContext(extracted)?.traceId
+        ? context.active()
+        : extracted;
     const span = tracer().startSpan(
       `${topic.name} process`,
       {
@@ -129,16 +136,29 @@ export function createDeliveryProcessor(
         attributes: {
           "messaging.system": "gcp_pubsub",
           "messaging.destination.name": topic.name,
+          "messaging.destination.subscription.name": subscriptionId(delivery.subscription),
           "messaging.message.id": delivery.messageId,
+          "syncstack.service": runtime.service,
           "messaging.gcp_pubsub.message.delivery_attempt": attempt,
         },
       },
       parent,
     );
+    const labels = { subscription: subscriptionId(delivery.subscription), topic: topic.name };
+    const started = performance.now();
+    const elapsed = () => (performance.now() - started) / 1_000;
     return context.with(trace.setSpan(parent, span), async () => {
-      const messageLogger = logger.child({ messageId: delivery.messageId, attempt });
+      let messageLogger = logger.child({ messageId: delivery.messageId, attempt });
       try {
         const data = decode(topic, delivery);
+        const about = messageFacts(data);
+        for (const [key, value] of Object.entries(about))
+          span.setAttribute(`syncstack.${key}`, value);
+        messageLogger = messageLogger.child(about);
+        instruments().eventLag.record(
+          Math.max(0, Date.now() - eventTime(data, delivery.publishTime)) / 1_000,
+          labels,
+        );
         await target.handle({
           id: delivery.messageId,
           topic: topic.name,
@@ -151,6 +171,8 @@ export function createDeliveryProcessor(
           logger: messageLogger,
         });
         runtime.attempts.settled(key);
+        instruments().messagesHandled.add(1, labels);
+        instruments().handlerDuration.record(elapsed(), { ...labels, outcome: "ack" });
         return "ack";
       } catch (error) {
         return await failed(error, span, messageLogger);
@@ -162,8 +184,10 @@ export function createDeliveryProcessor(
     async function failed(error: unknown, span: Span, log: Logger): Promise<Outcome> {
       span.recordException(error instanceof Error ? error : new Error(String(error)));
       span.setStatus({ code: SpanStatusCode.ERROR });
+      instruments().messagesFailed.add(1, labels);
       const exhausted = attempt >= topic.retry.maxDeliveryAttempts;
       if (isRetryable(error) && !exhausted) {
+        instruments().handlerDuration.record(elapsed(), { ...labels, outcome: "retry" });
         log.warn("message failed, will be retried", { error });
         if (tracked) runtime.attempts.failed(key, attempt, topic.retry);
         return "nack";
@@ -191,6 +215,8 @@ export function createDeliveryProcessor(
         return "nack";
       }
       log.error("message dead-lettered", { reason, error });
+      instruments().messagesDeadLettered.add(1, labels);
+      instruments().handlerDuration.record(elapsed(), { ...labels, outcome: "dead_letter" });
       runtime.attempts.settled(key);
       return "ack";
     }
@@ -218,6 +244,24 @@ function decode<T extends TopicSpec>(topic: T, delivery: Delivery): PayloadOf<T>
     throw permanent(`invalid ${topic.name} payload: ${problems.join("; ")}`);
   }
   return parsed.data as PayloadOf<T>;
+}
+
+/** What a message is about, for its logs and span: the fields of those names it carries. */
+function messageFacts(data: unknown): Record<string, string> {
+  const facts: Record<string, string> = {};
+  if (typeof data !== "object" || data === null) return facts;
+  for (const name of ["collection", "document", "uid"] as const) {
+    const value = (data as Record<string, unknown>)[name];
+    if (typeof value === "string" && value !== "") facts[name] = value;
+  }
+  return facts;
+}
+
+/** When the event happened: its own `timestamp` (a change's commit time), else its publish time. */
+function eventTime(data: unknown, publishTime: Date): number {
+  const stamp = (data as { timestamp?: unknown } | null)?.timestamp;
+  const parsed = typeof stamp === "string" ? Date.parse(stamp) : Number.NaN;
+  return Number.isNaN(parsed) ? publishTime.getTime() : parsed;
 }
 
 function permanent(message: string): AppError {

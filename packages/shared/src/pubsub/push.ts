@@ -1,6 +1,8 @@
+import { context, propagation } from "@opentelemetry/api";
 import { Router } from "express";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
+import { continueRequestTrace } from "../http/trace-requests.ts";
 import { pushPath, type SubscriptionSpec } from "../topics/topic.ts";
 import { type Consumer, type ConsumerRuntime, createDeliveryProcessor } from "./consumer.ts";
 import { type PushTokenVerifier, requirePushToken } from "./push-auth.ts";
@@ -24,6 +26,11 @@ export function subscriptionOf(target: Consumer, service: string): SubscriptionS
     throw new Error(`the registry has no subscription of ${service} to ${target.topic.name}`);
   }
   return subscription;
+}
+
+/** Whether a request path is a push endpoint's (`pushPath`): its trace is its message's. */
+export function isPushPath(path: string): boolean {
+  return path.startsWith("/pubsub/");
 }
 
 /**
@@ -52,15 +59,22 @@ export function pushRoutes(
         );
       }
       const { message, subscription: name, deliveryAttempt } = envelope.data;
-      const outcome = await process({
-        messageId: message.messageId,
-        subscription: name,
-        data: Buffer.from(message.data, "base64"),
-        attributes: message.attributes ?? {},
-        publishTime: new Date(message.publishTime),
-        orderingKey: message.orderingKey || undefined,
-        deliveryAttempt,
-      });
+      // The push request is a step of the message's trace, its handling a child of it.
+      const traced = continueRequestTrace(
+        request,
+        propagation.extract(context.active(), message.attributes ?? {}),
+      );
+      const outcome = await context.with(traced, () =>
+        process({
+          messageId: message.messageId,
+          subscription: name,
+          data: Buffer.from(message.data, "base64"),
+          attributes: message.attributes ?? {},
+          publishTime: new Date(message.publishTime),
+          orderingKey: message.orderingKey || undefined,
+          deliveryAttempt,
+        }),
+      );
       if (outcome === "ack") response.status(204).end();
       else response.status(503).json({ error: { code: "unavailable", message: "retry later" } });
     });

@@ -26,6 +26,7 @@ describe("collections registry", () => {
         ttl: true,
       },
       { id: "outbox_events", collection: "_outbox", field: "events", ttl: false },
+      { id: "outbox_traces", collection: "_outbox", field: "traces", ttl: false },
     ]);
   });
 

@@ -95,7 +95,7 @@ export const collections = [
     owners: ["sync"],
     internal: true,
     description: "Committed events waiting to be published",
-    unindexedFields: ["events"],
+    unindexedFields: ["events", "traces"],
     drains: true,
   },
   {

@@ -19,3 +19,4 @@ export {
   type TestRequest,
 } from "./service-under-test.ts";
 export { signingKit } from "./signed-tokens.ts";
+export { withoutTraceId } from "./without-trace-id.ts";

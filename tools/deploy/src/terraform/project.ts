@@ -13,6 +13,7 @@ export const requiredApis = [
   "cloudscheduler.googleapis.com",
   "firestore.googleapis.com",
   "iam.googleapis.com",
+  "monitoring.googleapis.com",
   "pubsub.googleapis.com",
   "run.googleapis.com",
   "storage.googleapis.com",

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { repoRoot } from "@syncstack/local-stack";
 import { type AccessRules, loadAccessRules, serviceNames, topics } from "@syncstack/shared";
 import { bucketSpecs } from "@syncstack/shared/provision";
+import { renderMonitoring } from "./monitoring.ts";
 import { renderProject } from "./project.ts";
 import { renderPubSub } from "./pubsub.ts";
 import { renderServices } from "./run.ts";
@@ -26,6 +27,7 @@ export function renderInfrastructure(
     renderServices(topics),
     renderStorage(bucketSpecs),
     renderSchedules(topics),
+    renderMonitoring(),
     {
       output: {
         ...Object.fromEntries(

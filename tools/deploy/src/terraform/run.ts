@@ -27,8 +27,12 @@ export const cloudRunSettings: Record<
   analytics: { memory: "512Mi", cpu: "1", background: true }, // the activity folder
 };
 
-/** Roles every service's account has on the project: Firestore documents and trace spans. */
-export const projectRoles = ["roles/datastore.user", "roles/telemetry.tracesWriter"];
+/** Roles every service's account has on the project: Firestore documents, spans and metrics. */
+export const projectRoles = [
+  "roles/datastore.user",
+  "roles/telemetry.tracesWriter",
+  "roles/telemetry.metricsWriter",
+];
 
 const bucketRoles = { read: "roles/storage.objectViewer", write: "roles/storage.objectAdmin" };
 
@@ -60,6 +64,7 @@ function environment(service: ServiceName): { name: string; value: string }[] {
     { name: "GOOGLE_CLOUD_PROJECT", value: "${var.project_id}" },
     { name: "LOG_LEVEL", value: "${var.log_level}" },
     { name: "OTEL_TRACES_EXPORTER", value: "${var.traces_exporter}" },
+    { name: "OTEL_METRICS_EXPORTER", value: "${var.metrics_exporter}" },
     { name: "PUSH_AUTH", value: "on" },
     { name: "PUSH_AUDIENCE", value: serviceAudience(service) },
     { name: "PUSH_SERVICE_ACCOUNT", value: pushAccountEmail },
