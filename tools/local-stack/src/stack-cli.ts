@@ -22,11 +22,12 @@ const defaults = {
   backup: 8083,
   analytics: 8084,
   app: 5173,
+  console: 8090,
 };
 const usage = `usage: ./syncstack up [--persist] [--free-ports] [--<part>-port <n>]... [options]
 
 Starts the Pub/Sub, Firestore and Firebase Auth emulators, the storage emulator, the four
-services (on 127.0.0.1), the scheduler and the demo notes app (Vite), provisions topics, subscriptions and buckets, and writes the
+services (on 127.0.0.1), the scheduler, the demo notes app (Vite) and the ops console, provisions topics, subscriptions and buckets, and writes the
 endpoints to <state-dir>/stack.json. SIGINT (Ctrl-C) or SIGTERM stops everything.
 
   --persist                 keep Firestore and storage data across restarts (in <state-dir>);
@@ -80,6 +81,7 @@ try {
       await Promise.all(serviceNames.map(async (name) => [name, await port(name)])),
     ),
     app: await port("app"),
+    console: await port("console"),
   } as StackOptions["ports"];
   const stack = await startStack({
     projectId: String(values.project),
@@ -99,6 +101,7 @@ try {
       `  storage emulator    ${file.storage}`,
       ...serviceNames.map((name) => `  ${`${name} service`.padEnd(19)} ${file.services[name]}`),
       `  notes app           ${file.app}`,
+      `  console             ${file.console}`,
       `  endpoints file      ${join(String(values["state-dir"]), "stack.json")}`,
       "Ctrl-C stops everything.",
       "",

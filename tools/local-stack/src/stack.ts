@@ -19,6 +19,7 @@ import {
   serviceNodeOptions,
 } from "@syncstack/shared/provision";
 import { checkAuthEmulatorPrerequisites, startAuthEmulator } from "./auth-emulator.ts";
+import { startConsoleServer } from "./console-server.ts";
 import {
   checkEmulatorPrerequisites,
   type RunningEmulator,
@@ -48,6 +49,8 @@ export interface StackOptions {
     storage: number;
     /** The demo notes app (apps/notes); without it the app is not started. */
     app?: number;
+    /** The ops console (tools/console-server, apps/console); without it the console is not started. */
+    console?: number;
   } & Record<ServiceName, number>;
   /** Where stack.json (and kept Firestore data) go. */
   stateDir: string;
@@ -93,6 +96,7 @@ const colors: Record<string, number> = {
   firestore: 33,
   auth: 35,
   app: 36,
+  console: 36,
   sync: 32,
   files: 36,
   backup: 34,
@@ -139,6 +143,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...(ports.app === undefined
       ? []
       : [assertPortFree(ports.app, "notes app", "stop whatever listens there or pass --app-port")]),
+    ...(ports.console === undefined
+      ? []
+      : [
+          assertPortFree(
+            ports.console,
+            "console",
+            "stop whatever listens there or pass --console-port",
+          ),
+        ]),
   ]);
 
   const emulators: RunningEmulator[] = [];
@@ -147,9 +160,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const log = output("stack");
   let storageEmulator: ManagedProcess | undefined;
   let app: ManagedProcess | undefined;
+  let consoleServer: ManagedProcess | undefined;
   const stopEverything = async () => {
     stopScheduler();
-    await app?.stop(5_000);
+    await Promise.all([app?.stop(5_000), consoleServer?.stop(5_000)]);
     // A part a fault test froze must run again to hear SIGTERM.
     for (const emulator of emulators) signalGroup(emulator.pid, "SIGCONT");
     await Promise.all(services.map((service) => service.stop(10_000)));
@@ -317,6 +331,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       });
       await waitHealthy(app, `${appUrl}/`);
     }
+    let consoleUrl: string | undefined;
+    if (ports.console !== undefined) {
+      consoleUrl = `http://127.0.0.1:${ports.console}`;
+      consoleServer = startConsoleServer({
+        port: ports.console,
+        env: { ...env, ...options.serviceEnv },
+        serviceUrls,
+        cacheDir: join(options.stateDir, "console-cache"),
+        log: output("console"),
+      });
+      await waitHealthy(consoleServer, `${consoleUrl}/healthz`);
+    }
 
     const file: StackFile = {
       projectId: options.projectId,
@@ -327,6 +353,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       services: serviceUrls,
       ...(appUrl === undefined ? {} : { app: appUrl }),
       buckets,
+      ...(consoleUrl === undefined ? {} : { console: consoleUrl }),
     };
     await mkdir(options.stateDir, { recursive: true });
     const stackFile = join(options.stateDir, "stack.json");

@@ -15,6 +15,8 @@ export interface StackFile {
   /** The demo notes app's URL (apps/notes), when the stack serves it. */
   app?: string;
   buckets: { uploads: string; thumbnails: string; backups: string };
+  /** The ops console's URL (tools/console-server), when the stack serves it. */
+  console?: string;
 }
 
 /** What a command-line tool talks to. */
