@@ -208,6 +208,12 @@ test("the topology shows every topic and subscription, healthy services, and dea
       async () => ((await admin.topicLabel("user-created")).includes("2 dead") ? true : undefined),
       30_000,
     );
+    const perSubscription = await admin.page
+      .getByTestId("subscription-row")
+      .filter({ hasText: "-user-created" })
+      .getByTestId("dead-letter-count")
+      .allTextContents();
+    assert.deepEqual(perSubscription, ["1", "1"], "one dead letter from each consumer");
     await admin.screenshot("02-topology");
   });
 });

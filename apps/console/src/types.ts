@@ -9,6 +9,7 @@ export interface SubscriptionView {
   filter: string | null;
   exists: boolean;
   push_endpoint: string | null;
+  dead_letters: number;
 }
 
 export interface TopicView {

@@ -55,9 +55,19 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
   const snapshot = async () => {
     const counts = await letters.run(async (store) => {
       const all = await store.list();
-      return Object.fromEntries(
-        topics.map((topic) => [topic.name, all.filter((l) => l.topic === topic.name).length]),
-      );
+      const bySource: Record<string, number> = {};
+      for (const letter of all) {
+        const source = letter.sourceSubscription?.slice(
+          letter.sourceSubscription.lastIndexOf("/") + 1,
+        );
+        if (source) bySource[source] = (bySource[source] ?? 0) + 1;
+      }
+      return {
+        byTopic: Object.fromEntries(
+          topics.map((topic) => [topic.name, all.filter((l) => l.topic === topic.name).length]),
+        ),
+        bySubscription: bySource,
+      };
     });
     const [topology, latest] = await Promise.all([
       readTopology({

@@ -19,6 +19,8 @@ export interface SubscriptionView {
   /** Whether Pub/Sub has the subscription (false: the deployment drifted from the registry). */
   exists: boolean;
   push_endpoint: string | null;
+  /** The topic's dead letters this subscription gave up on. */
+  dead_letters: number;
 }
 
 /** One topic of the registry with its subscriptions and the dead letters it holds. */
@@ -57,7 +59,7 @@ export interface Topology {
 export async function readTopology(options: {
   pubsub: PubSub;
   serviceUrls: Partial<Record<string, string>>;
-  deadLetterCounts: Record<string, number>;
+  deadLetterCounts: { byTopic: Record<string, number>; bySubscription: Record<string, number> };
   fetch?: typeof fetch;
 }): Promise<Topology> {
   const get = options.fetch ?? fetch;
@@ -101,7 +103,7 @@ export async function readTopology(options: {
       scheduled: topic.schedule ? topic.schedule.cron : null,
       dead_letter_topic: deadLetterTopicName(topic),
       dead_letter_subscription: deadLetterSubscriptionName(topic),
-      dead_letters: options.deadLetterCounts[topic.name] ?? 0,
+      dead_letters: options.deadLetterCounts.byTopic[topic.name] ?? 0,
       subscriptions: topic.subscriptions.map((spec) => {
         const name = subscriptionName(topic, spec.service);
         return {
@@ -113,6 +115,7 @@ export async function readTopology(options: {
           filter: spec.filter ?? null,
           exists: existing.byName.has(name),
           push_endpoint: existing.byName.get(name) ?? null,
+          dead_letters: options.deadLetterCounts.bySubscription[name] ?? 0,
         };
       }),
     })),

@@ -198,8 +198,8 @@ export function TopologyPage({
             <th>delivery</th>
             <th>in Pub/Sub</th>
             <th>ack deadline</th>
-            <th>dead letters (backlog)</th>
-            <th>new failures / min</th>
+            <th>its dead letters</th>
+            <th>topic's new dead letters / min</th>
           </tr>
         </thead>
         <tbody>
@@ -217,7 +217,7 @@ export function TopologyPage({
                 </td>
                 <td className={s.exists ? "" : "bad"}>{s.exists ? "yes" : "missing"}</td>
                 <td>{s.ack_deadline_seconds} s</td>
-                <td data-testid="dead-letter-count">{topic.dead_letters}</td>
+                <td data-testid="dead-letter-count">{s.dead_letters}</td>
                 <td>{rates[topic.name] ?? 0}</td>
               </tr>
             )),
