@@ -94,6 +94,24 @@ export class DeadLetterStore {
     return replayed.map((entry) => entry.letter);
   }
 
+  /**
+   * Removes the chosen dead letters for good, without replaying them (an operator decided they
+   * must never be processed). Returns what was dropped; ids not found are reported by the caller.
+   */
+  async drop(
+    choose: (letter: DeadLetter) => boolean,
+    topics?: readonly string[],
+  ): Promise<DeadLetter[]> {
+    const held = await this.#pullAll(topics);
+    const chosen = held.filter((entry) => choose(entry.letter));
+    try {
+      await this.#acknowledge(chosen);
+    } finally {
+      await this.#release(held.filter((entry) => !chosen.includes(entry)));
+    }
+    return chosen.map((entry) => entry.letter);
+  }
+
   /** Closes the subscriber client. */
   async close(): Promise<void> {
     await this.#client?.close();

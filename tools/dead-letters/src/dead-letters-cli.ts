@@ -1,5 +1,5 @@
-// `./syncstack dead-letters list|replay`: shows the messages consumers gave up on, kept by the
-// `<topic>-dead-letter-sub` subscriptions of the running stack, and replays chosen ones.
+// `./syncstack dead-letters list|replay|drop`: shows the messages consumers gave up on, kept by
+// the `<topic>-dead-letter-sub` subscriptions of the running stack, replays or drops chosen ones.
 import { PubSub } from "@google-cloud/pubsub";
 import { Publisher, topics } from "@syncstack/shared";
 import { parseCommandLine, readStackFile, usageError } from "@syncstack/shared/cli";
@@ -11,10 +11,12 @@ process.env.METADATA_SERVER_DETECTION = "none";
 const usage = `usage: ./syncstack dead-letters list [--topic <topic>]... [--limit <n>] [--json]
        ./syncstack dead-letters replay <topic/id>...
        ./syncstack dead-letters replay --topic <topic> --all
+       ./syncstack dead-letters drop <topic/id>...
 
   list     prints the dead letters, oldest first; they stay where they are
   replay   republishes the chosen dead letters to their topic (original attributes and
            ordering key, for the subscription that failed them) and removes them
+  drop     removes the chosen dead letters for good, unprocessed
 The running local stack is found through .syncstack/stack.json ($SYNCSTACK_STATE_DIR).
 topics: ${topics.map((t) => t.name).join(", ")}`;
 
@@ -56,6 +58,8 @@ const chosenTopics = values.topic;
 const limit = values.limit === undefined ? undefined : Number(values.limit);
 if (limit !== undefined && !(Number.isInteger(limit) && limit > 0))
   fail(`--limit must be a positive integer, not ${values.limit}`);
+if (command === "drop" && (ids.length === 0 || values.all))
+  fail("drop takes the ids of the dead letters to remove (no --all)");
 if (command === "replay" && ids.length > 0 === Boolean(values.all))
   fail("replay takes either ids or --topic <topic> --all");
 if (command === "replay" && values.all && !chosenTopics) fail("replay --all needs --topic");
@@ -63,7 +67,7 @@ const badId = ids.find(
   (id) => !/^[^/]+\/[^/]+$/.test(id) || !topics.some((t) => id.startsWith(`${t.name}/`)),
 );
 if (badId !== undefined) fail(`${badId} is not a dead letter id (<topic>/<id>, as list prints it)`);
-if (command !== "list" && command !== "replay")
+if (command !== "list" && command !== "replay" && command !== "drop")
   fail(command ? `unknown command ${command}` : "a command is needed");
 
 let stack: Awaited<ReturnType<typeof readStackFile>>;
@@ -93,6 +97,18 @@ try {
       );
     }
     if (!values.json) process.stdout.write(`${letters.length} dead letter(s)\n`);
+  } else if (command === "drop") {
+    const wanted = new Set(ids);
+    const dropped = await store.drop(
+      (letter) => wanted.has(letter.id),
+      [...new Set(ids.map((id) => id.split("/")[0] ?? ""))],
+    );
+    for (const letter of dropped) process.stdout.write(`dropped ${letter.id}\n`);
+    const missing = ids.filter((id) => !dropped.some((letter) => letter.id === id));
+    if (missing.length > 0) {
+      process.stderr.write(`dead-letters: not found: ${missing.join(", ")}\n`);
+      exitCode = 1;
+    }
   } else {
     const wanted = new Set(ids);
     const replayed = await store.replay(

@@ -21,6 +21,7 @@ import {
   serviceNames,
   type TopicSpec,
   topics,
+  userCreated,
 } from "@syncstack/shared";
 import { provisionTopology } from "@syncstack/shared/provision";
 import {
@@ -139,4 +140,38 @@ test("poison messages on every topic are dead-lettered, listed, replayed after a
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   assert.deepEqual(processed.sort(), [...subscriptions].sort(), "each processed exactly once");
   assert.deepEqual(await store.list(), [], "replayed dead letters are removed");
+});
+
+test("a dropped dead letter is gone for good and never processed; the others stay", async () => {
+  fixed = false;
+  const before = processed.length;
+  await publisher.publish(userCreated, { uid: "dropped-user", email: null });
+  const letters = await waitFor(
+    "the message dead-lettered by both consumers",
+    async () => {
+      const found = await store.list({ topics: ["user-created"] });
+      return found.length >= 2 ? found : undefined;
+    },
+    30_000,
+  );
+  const [first, second] = letters as [DeadLetter, DeadLetter];
+  await assert.rejects(cli("drop"), (error: { code?: number }) => error.code === 2);
+  const dropped = await cli("drop", first.id);
+  assert.equal(dropped.stdout, `dropped ${first.id}\n`);
+  await assert.rejects(cli("drop", first.id), (error: { code?: number; stderr?: string }) => {
+    assert.match(error.stderr ?? "", /not found: user-created\//);
+    return error.code === 1;
+  });
+  assert.deepEqual(
+    (await store.list()).map((letter) => letter.id),
+    [second.id],
+  );
+  assert.deepEqual(
+    (await store.drop((letter) => letter.id === second.id)).map((letter) => letter.id),
+    [second.id],
+  );
+  assert.deepEqual(await store.list(), []);
+  fixed = true;
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  assert.equal(processed.length, before, "nothing dropped was processed");
 });

@@ -1,5 +1,5 @@
 export { readStackFile } from "@syncstack/shared/cli";
-export { type SignedIn, signIn, signUp } from "./auth-emulator-api.ts";
+export { type SignedIn, setCustomClaims, signIn, signUp } from "./auth-emulator-api.ts";
 export { chromiumPath, ensureChromium } from "./chromium.ts";
 export { type EmulatorSession, startEmulatorSession } from "./emulator-session.ts";
 export { freePort } from "./free-port.ts";

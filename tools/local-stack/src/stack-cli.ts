@@ -23,12 +23,13 @@ const defaults = {
   analytics: 8084,
   app: 5173,
   telemetry: 4318,
+  console: 8090,
 };
 const usage = `usage: ./syncstack up [--persist] [--free-ports] [--<part>-port <n>]... [options]
 
 Starts the Pub/Sub, Firestore and Firebase Auth emulators, the storage emulator, the telemetry
 collector, the four services (on 127.0.0.1, exporting traces and metrics to the collector),
-the scheduler and the demo notes app (Vite), provisions topics, subscriptions and buckets, and writes the
+the scheduler, the demo notes app (Vite) and the ops console, provisions topics, subscriptions and buckets, and writes the
 endpoints to <state-dir>/stack.json. SIGINT (Ctrl-C) or SIGTERM stops everything.
 
   --persist                 keep Firestore and storage data across restarts (in <state-dir>);
@@ -83,6 +84,7 @@ try {
     ),
     app: await port("app"),
     telemetry: await port("telemetry"),
+    console: await port("console"),
   } as StackOptions["ports"];
   const stack = await startStack({
     projectId: String(values.project),
@@ -103,6 +105,7 @@ try {
       ...serviceNames.map((name) => `  ${`${name} service`.padEnd(19)} ${file.services[name]}`),
       `  notes app           ${file.app}`,
       `  telemetry collector ${file.telemetry} (/api/traces, /api/metrics)`,
+      `  console             ${file.console}`,
       `  endpoints file      ${join(String(values["state-dir"]), "stack.json")}`,
       "Ctrl-C stops everything.",
       "",

@@ -171,6 +171,19 @@ test("the stack command starts everything, provisions the registry, signs users 
   assert.equal(preflight.headers.get("access-control-allow-origin"), file.app);
   assert.match(output.join(""), new RegExp(`notes app +${file.app}`));
 
+  // The ops console is served, its page and its API, which refuses a caller without a token.
+  assert.match(file.console ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, "stack.json lists the console");
+  const consolePage = await fetch(`${file.console}/dead-letters`);
+  assert.equal(consolePage.status, 200);
+  assert.match(await consolePage.text(), /<title>syncstack console<\/title>/);
+  const refused = await fetch(`${file.console}/v1/console/topology`);
+  assert.equal(refused.status, 401);
+  assert.equal(
+    ((await refused.json()) as { error: { code: string } }).error.code,
+    "unauthenticated",
+  );
+  assert.match(output.join(""), new RegExp(`console +${file.console}`));
+
   const ports = [
     file.pubsub,
     file.firestore,
@@ -178,6 +191,7 @@ test("the stack command starts everything, provisions the registry, signs users 
     file.storage,
     file.app ?? "",
     file.telemetry ?? "",
+    file.console ?? "",
     ...Object.values(file.services),
   ].map((url) => Number(url.split(":").pop()));
   child.kill("SIGTERM");

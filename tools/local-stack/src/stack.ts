@@ -19,6 +19,7 @@ import {
   serviceNodeOptions,
 } from "@syncstack/shared/provision";
 import { checkAuthEmulatorPrerequisites, startAuthEmulator } from "./auth-emulator.ts";
+import { startConsoleServer } from "./console-server.ts";
 import {
   checkEmulatorPrerequisites,
   type RunningEmulator,
@@ -53,6 +54,8 @@ export interface StackOptions {
      * traces and metrics to it, without it they export nothing.
      */
     telemetry?: number;
+    /** The ops console (tools/console-server, apps/console); without it the console is not started. */
+    console?: number;
   } & Record<ServiceName, number>;
   /** Where stack.json (and kept Firestore data) go. */
   stateDir: string;
@@ -99,6 +102,7 @@ const colors: Record<string, number> = {
   auth: 35,
   app: 36,
   telemetry: 37,
+  console: 36,
   sync: 32,
   files: 36,
   backup: 34,
@@ -155,6 +159,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
             "stop whatever listens there or pass --telemetry-port",
           ),
         ]),
+    ...(ports.console === undefined
+      ? []
+      : [
+          assertPortFree(
+            ports.console,
+            "console",
+            "stop whatever listens there or pass --console-port",
+          ),
+        ]),
   ]);
 
   const emulators: RunningEmulator[] = [];
@@ -164,9 +177,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   let storageEmulator: ManagedProcess | undefined;
   let collector: ManagedProcess | undefined;
   let app: ManagedProcess | undefined;
+  let consoleServer: ManagedProcess | undefined;
   const stopEverything = async () => {
     stopScheduler();
-    await app?.stop(5_000);
+    await Promise.all([app?.stop(5_000), consoleServer?.stop(5_000)]);
     // A part a fault test froze must run again to hear SIGTERM.
     for (const emulator of emulators) signalGroup(emulator.pid, "SIGCONT");
     await Promise.all(services.map((service) => service.stop(10_000)));
@@ -364,6 +378,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       });
       await waitHealthy(app, `${appUrl}/`);
     }
+    let consoleUrl: string | undefined;
+    if (ports.console !== undefined) {
+      consoleUrl = `http://127.0.0.1:${ports.console}`;
+      consoleServer = startConsoleServer({
+        port: ports.console,
+        env: { ...env, ...options.serviceEnv },
+        serviceUrls,
+        cacheDir: join(options.stateDir, "console-cache"),
+        log: output("console"),
+      });
+      await waitHealthy(consoleServer, `${consoleUrl}/healthz`);
+    }
 
     const file: StackFile = {
       projectId: options.projectId,
@@ -375,6 +401,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ...(appUrl === undefined ? {} : { app: appUrl }),
       ...(telemetryUrl === undefined ? {} : { telemetry: telemetryUrl }),
       buckets,
+      ...(consoleUrl === undefined ? {} : { console: consoleUrl }),
     };
     await mkdir(options.stateDir, { recursive: true });
     const stackFile = join(options.stateDir, "stack.json");

@@ -17,6 +17,8 @@ export interface StackFile {
   /** The telemetry collector's URL (tools/telemetry-collector), when the stack runs one. */
   telemetry?: string;
   buckets: { uploads: string; thumbnails: string; backups: string };
+  /** The ops console's URL (tools/console-server), when the stack serves it. */
+  console?: string;
 }
 
 /** What a command-line tool talks to. */

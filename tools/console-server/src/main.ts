@@ -1,0 +1,71 @@
+// The console's server: `./syncstack up` starts it with the app from source (CONSOLE_DEV_ROOT),
+// production with the built app (CONSOLE_APP_DIR). docs/console.md.
+import {
+  ConfigError,
+  createClients,
+  createLogger,
+  loadAccessRules,
+  loadConfig,
+  Publisher,
+  serve,
+  tokenVerifierFor,
+} from "@syncstack/shared";
+import { type ConsoleConfig, consoleEnvSchema } from "./config.ts";
+import { createConsoleServer } from "./console-app.ts";
+import { builtPages, devPages } from "./pages.ts";
+
+let config: ConsoleConfig;
+try {
+  config = loadConfig(consoleEnvSchema);
+  if ((config.CONSOLE_APP_DIR === undefined) === (config.CONSOLE_DEV_ROOT === undefined)) {
+    throw new ConfigError(
+      "Invalid configuration:\n  set exactly one of CONSOLE_APP_DIR (the built app) and CONSOLE_DEV_ROOT (apps/console)",
+    );
+  }
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`console: ${error.message}\n`);
+  process.exit(1);
+}
+const logger = createLogger({
+  projectId: config.GOOGLE_CLOUD_PROJECT,
+  level: config.LOG_LEVEL,
+  fields: { service: "console" },
+});
+const clients = createClients(config);
+const publisher = new Publisher(clients.pubsub, { deadlineMs: config.DEADLINE_MS });
+const dev = config.CONSOLE_DEV_ROOT
+  ? await devPages(config.CONSOLE_DEV_ROOT, process.env.SYNCSTACK_APP_CACHE_DIR)
+  : undefined;
+const server = createConsoleServer({
+  config,
+  logger,
+  firestore: clients.firestore,
+  pubsub: clients.pubsub,
+  publisher,
+  verifyToken: tokenVerifierFor(config),
+  ...(process.env.ACCESS_RULES_FILE
+    ? { rules: loadAccessRules(process.env.ACCESS_RULES_FILE) }
+    : {}),
+  serviceUrls: Object.fromEntries(
+    ["sync", "files", "backup", "analytics"].flatMap((name) => {
+      const url = process.env[`${name.toUpperCase()}_URL`];
+      return url ? [[name, url]] : [];
+    }),
+  ),
+  pages: dev ? [dev.handler] : builtPages(config.CONSOLE_APP_DIR ?? ""),
+});
+await serve(server.app, {
+  port: config.PORT,
+  host: config.HOST,
+  logger,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  handleSignals: true,
+  onDrain: () => server.live.close(),
+  onShutdown: async () => {
+    await server.close();
+    await dev?.close();
+    await publisher.close();
+    await Promise.allSettled([clients.firestore.terminate(), clients.pubsub.close()]);
+  },
+});
