@@ -106,14 +106,17 @@ test("the stack command starts everything, provisions the registry, signs users 
   // The stack's collector holds the write's whole trace: sync's request and analytics' handling.
   assert.match(file.telemetry ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, "stack.json lists it");
   const traceId = written.headers.get("x-trace-id");
+  // Each service exports on its own schedule: wait for both parts, then look at the whole.
   const services = await waitFor(
-    "the write's trace in the collector, with analytics' span",
+    "the write's trace in the collector, with sync's and analytics' spans",
     async () => {
       const response = await fetch(`${file.telemetry}/api/traces/${traceId}`);
       if (!response.ok) return undefined;
       const trace = (await response.json()) as { spans: { service: string; name: string }[] };
       const names = new Set(trace.spans.map((span) => `${span.service}: ${span.name}`));
-      return names.has("analytics: realtime-updates process") ? names : undefined;
+      return names.has("analytics: realtime-updates process") && names.has("sync: POST /v1/sync")
+        ? names
+        : undefined;
     },
     30_000,
   );

@@ -1,4 +1,12 @@
-import { type Context, context, propagation, type Span, SpanKind, trace } from "@opentelemetry/api";
+import {
+  type Context,
+  context,
+  isSpanContextValid,
+  propagation,
+  type Span,
+  SpanKind,
+  trace,
+} from "@opentelemetry/api";
 import type { RequestHandler } from "express";
 import type { Logger } from "../logger.ts";
 import { instruments } from "../metrics.ts";
@@ -42,7 +50,10 @@ export function traceRequests(
         parent,
       );
       active = trace.setSpan(parent, span);
-      if (!response.headersSent) response.setHeader(traceIdHeader, span.spanContext().traceId);
+      // A process without telemetry set up (no tracer provider) has no trace to name.
+      const spanContext = span.spanContext();
+      if (!response.headersSent && isSpanContextValid(spanContext))
+        response.setHeader(traceIdHeader, spanContext.traceId);
       return active;
     };
     requestSpans.set(request, start);
