@@ -163,7 +163,11 @@ net.Socket.prototype.connect = function () {
     const connecting = await run(
       process.execPath,
       ["--conditions=source", "--require", noNetwork, file, ...args],
-      { ...env, FIRESTORE_EMULATOR_HOST: "127.0.0.1:18999" },
+      {
+        ...env,
+        FIRESTORE_EMULATOR_HOST: "127.0.0.1:18999",
+        PUBSUB_EMULATOR_HOST: "127.0.0.1:18998",
+      },
     );
     assert.equal(connecting.code, 99, connecting.stderr);
   });

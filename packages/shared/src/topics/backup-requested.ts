@@ -20,7 +20,7 @@ export const backupRequested = defineTopic({
   schema: backupRequestedSchema,
   schemaVersion: 1,
   retry: { minBackoffSeconds: 60, maxBackoffSeconds: 600, maxDeliveryAttempts: 5 },
-  publishers: [],
+  publishers: ["backup"],
   subscriptions: [{ service: "backup", delivery: "push", ackDeadlineSeconds: 600 }],
   manualPayload: (now) => ({ requested_at: now.toISOString(), type: "manual" as const }),
   schedule: {
