@@ -165,10 +165,12 @@ test("the console's API refuses a request without a token (401) and a non-admin 
         headers: { authorization: `Bearer ${aliceToken}` },
       });
       assert.equal(refused.status, 403, path);
+      // Its errors name their trace, as the services' do.
       assert.deepEqual(await refused.json(), {
         error: {
           code: "permission_denied",
           message: "the console is for admins: the token needs the claim admin: true",
+          trace_id: refused.headers.get("x-trace-id"),
         },
       });
     }
@@ -180,6 +182,7 @@ test("the console's API refuses a request without a token (401) and a non-admin 
       error: {
         code: "invalid_argument",
         message: "limit must be at least 1; unknown query parameter: colour",
+        trace_id: bad.headers.get("x-trace-id"),
       },
     });
     const unknownField = await fetch(`${consoleUrl}/v1/console/dead-letters:replay`, {

@@ -1,5 +1,7 @@
 import { describeError, metricNames } from "@syncstack/shared";
 
+const healthRoutes = new Set(["/healthz", "/readyz"]);
+
 /** The window rates are taken over. */
 export const rateWindowMs = 60_000;
 
@@ -28,7 +30,7 @@ export interface TopologyMetrics {
   error: string | null;
   /** By subscription name. */
   subscriptions: Record<string, SubscriptionRates>;
-  /** Requests per minute by service (every route and status). */
+  /** Requests per minute by service (every route and status but the health checks). */
   requests_per_min: Record<string, number>;
   /** The sync service's outbox entries not yet known published (the latest point). */
   outbox_backlog: number | null;
@@ -128,7 +130,11 @@ export async function readTopologyMetrics(
       dead_lettered_total: d.totals[name] ?? 0,
     };
   }
-  const requests = perMinute(http, (s) => s.service);
+  // Health checks are the console's own polls and the platform's probes, not traffic.
+  const requests = perMinute(
+    http.filter((s) => !healthRoutes.has(String(s.attributes.route))),
+    (s) => s.service,
+  );
   const latestBacklog = backlog
     .filter((s) => s.service === "sync")
     .map((s) => s.points.at(-1))

@@ -3,7 +3,7 @@ import type { ServiceView, Snapshot, SubscriptionRates, TopicView } from "../typ
 
 const rowHeight = 84;
 const nodeWidth = 170;
-const columns = { producer: 20, topic: 330, consumer: 660 };
+const columns = { producer: 20, topic: 330, consumer: 720 };
 
 interface Node {
   key: string;
@@ -175,21 +175,22 @@ export function TopologyPage({
           const rate = edge.subscription ? flow(edge.subscription) : undefined;
           if (!rate) return null;
           const failing = rate.failed_per_min + rate.dead_lettered_per_min > 0;
-          // Near the consumer's end, where the edges of one consumer fan in apart.
-          const x = edge.x2 - 118;
-          const y = edge.y1 + (edge.y2 - edge.y1) * 0.8 - 4;
+          // The curve's middle: edges of one topic or one consumer part there.
+          const x = (edge.x1 + edge.x2) / 2;
+          const y = (edge.y1 + edge.y2) / 2 - 4;
           return (
             <text
               key={`${edge.key}-rate`}
               x={x}
               y={y}
+              textAnchor="middle"
               className={failing ? "small bad rate" : "small rate"}
               data-testid="edge-rate"
               data-subscription={edge.subscription}
             >
               {rate.handled_per_min}/min
-              {rate.failed_per_min > 0 ? ` · ${rate.failed_per_min} failed` : ""}
-              {rate.dead_lettered_per_min > 0 ? ` · ${rate.dead_lettered_per_min} dead` : ""}
+              {rate.failed_per_min > 0 ? `, ${rate.failed_per_min} failed` : ""}
+              {rate.dead_lettered_per_min > 0 ? `, ${rate.dead_lettered_per_min} dead` : ""}
             </text>
           );
         })}
