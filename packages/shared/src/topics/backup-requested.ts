@@ -13,14 +13,17 @@ export const backupRequestedSchema = z.object({
 });
 export type BackupRequested = z.output<typeof backupRequestedSchema>;
 
-/** `backup-requested`: daily at 02:00 from the scheduler, or by an operator. */
+/**
+ * `backup-requested`: daily at 02:00 from the scheduler, or by an operator (the CLI, or the
+ * backup service's `POST /v1/backups`, which the console calls).
+ */
 export const backupRequested = defineTopic({
   name: "backup-requested",
   description: "Back up Firestore to Cloud Storage",
   schema: backupRequestedSchema,
   schemaVersion: 1,
   retry: { minBackoffSeconds: 60, maxBackoffSeconds: 600, maxDeliveryAttempts: 5 },
-  publishers: [],
+  publishers: ["backup"],
   subscriptions: [{ service: "backup", delivery: "push", ackDeadlineSeconds: 600 }],
   manualPayload: (now) => ({ requested_at: now.toISOString(), type: "manual" as const }),
   schedule: {
