@@ -78,7 +78,13 @@ async function seed(stack: RunningStack, adminToken: string): Promise<void> {
   const { id } = await call(`${consoleUrl}/v1/console/backups`, "POST", adminToken, {});
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const backup = await call(`${consoleUrl}/v1/console/backups/${id}`, "GET", adminToken);
+    // 404 until the backup's message has been handled and its record written.
+    const answer = await fetch(`${consoleUrl}/v1/console/backups/${id}`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    const backup = answer.ok
+      ? ((await answer.json()) as { status: string })
+      : { status: "requested" };
     if (backup.status === "completed") break;
     if (Date.now() > deadline) throw new Error(`backup ${id} is still ${backup.status}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
