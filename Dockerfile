@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# The image of each service, and of the local tools docker-compose runs. One file for all four
+# The image of each service (and of the ops console: SERVICE=console), and of the local tools
+# docker-compose runs. One file for all four
 # services, chosen with a build argument, since they build the same way:
 #   docker build --build-arg SERVICE=sync -t syncstack-sync .
 #   docker build --target tools -t syncstack-tools .

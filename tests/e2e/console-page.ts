@@ -24,7 +24,9 @@ export class ConsolePage {
   }
 
   /** Opens a page through the navigation (no reload: the live stream keeps running). */
-  async open(name: "topology" | "dead-letters" | "analytics" | "data"): Promise<void> {
+  async open(
+    name: "topology" | "dead-letters" | "analytics" | "data" | "backups" | "traces",
+  ): Promise<void> {
     await this.page.getByTestId(`nav-${name}`).click();
   }
 

@@ -3,9 +3,11 @@ import { useEffect, useMemo, useState } from "react";
 import { Api, ApiError } from "./api.ts";
 import type { ConsoleConfig } from "./config.ts";
 import { AnalyticsPage } from "./pages/analytics-page.tsx";
+import { BackupsPage } from "./pages/backups-page.tsx";
 import { DataPage } from "./pages/data-page.tsx";
 import { DeadLettersPage } from "./pages/dead-letters-page.tsx";
 import { TopologyPage } from "./pages/topology-page.tsx";
+import { TracesPage } from "./pages/traces-page.tsx";
 import { SignIn } from "./sign-in.tsx";
 import type { Snapshot } from "./types.ts";
 
@@ -15,6 +17,8 @@ const pages = [
   { path: "/dead-letters", title: "Dead letters" },
   { path: "/analytics", title: "Analytics" },
   { path: "/data", title: "Data" },
+  { path: "/backups", title: "Backups" },
+  { path: "/traces", title: "Traces" },
 ] as const;
 type PagePath = (typeof pages)[number]["path"];
 
@@ -98,6 +102,8 @@ export function App({ auth, config }: { auth: Auth; config: ConsoleConfig }) {
         {path === "/dead-letters" && <DeadLettersPage api={api} snapshot={snapshot} />}
         {path === "/analytics" && <AnalyticsPage api={api} snapshot={snapshot} />}
         {path === "/data" && <DataPage api={api} />}
+        {path === "/backups" && <BackupsPage api={api} snapshot={snapshot} />}
+        {path === "/traces" && <TracesPage api={api} />}
       </main>
     </div>
   );

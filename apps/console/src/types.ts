@@ -37,10 +37,110 @@ export interface StatsFigures {
   [field: string]: unknown;
 }
 
+/** A subscription's messages per minute (over the last minute) and since its process started. */
+export interface SubscriptionRates {
+  handled_per_min: number;
+  failed_per_min: number;
+  dead_lettered_per_min: number;
+  handled_total: number;
+  failed_total: number;
+  dead_lettered_total: number;
+}
+
+/** The topology's figures from the telemetry collector's metric series. */
+export interface TopologyMetrics {
+  source: string | null;
+  error: string | null;
+  subscriptions: Record<string, SubscriptionRates>;
+  requests_per_min: Record<string, number>;
+  outbox_backlog: number | null;
+  as_of: string | null;
+}
+
 /** What the live stream and `/v1/console/topology` send. */
 export interface Snapshot {
   topology: { services: ServiceView[]; topics: TopicView[]; pubsub_error: string | null };
+  metrics: TopologyMetrics;
+  /** The latest backup records' states. */
+  backups: { id: string; status: string }[];
   stats: StatsFigures | null;
+}
+
+/** A trace in the collector's list of recent ones. */
+export interface TraceSummary {
+  traceId: string;
+  root: string;
+  services: string[];
+  spans: number;
+  errors: number;
+  startTime: string;
+  durationMs: number;
+}
+
+export interface SpanView {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: string;
+  service: string;
+  startTime: string;
+  endTime: string;
+  startTimeUnixNano: string;
+  durationMs: number;
+  status: "unset" | "ok" | "error";
+  statusMessage?: string;
+  attributes: Record<string, unknown>;
+}
+
+export interface TraceView {
+  traceId: string;
+  spans: SpanView[];
+  droppedSpans: number;
+}
+
+/** A backup as the backup service lists it (records and bucket). */
+export interface BackupView {
+  id: string;
+  status: string;
+  has_record: boolean;
+  type: string | null;
+  created_at: string | null;
+  completed_at: string | null;
+  document_count: number | null;
+  collections: { name: string; documents: number }[];
+  bytes: number;
+  objects: number;
+  bucket: string | null;
+  storage_path: string | null;
+  reason: string | null;
+}
+
+export interface BackupConfigView {
+  enabled: boolean;
+  collections: string[];
+  storage_bucket: string;
+  retention_days: number;
+  state: string;
+  problem: string | null;
+}
+
+export interface RestoreReport {
+  backup_id: string;
+  dry_run: boolean;
+  undelete: boolean;
+  read_time: string;
+  collections: {
+    name: string;
+    target: string;
+    documents: number;
+    new: number;
+    changed: number;
+    unchanged: number;
+    deleted_since: number;
+    undeleted: number;
+  }[];
+  documents: number;
 }
 
 export interface DeadLetterView {

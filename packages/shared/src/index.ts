@@ -114,6 +114,7 @@ export {
   type TraceExporterKind,
   traced,
   tracer,
+  untraced,
   withTraceCarrier,
 } from "./telemetry.ts";
 export {

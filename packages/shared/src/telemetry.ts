@@ -7,7 +7,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { suppressTracing, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -184,6 +184,11 @@ export function setupTelemetry(options: TelemetryOptions): Telemetry {
     },
   };
   return installed;
+}
+
+/** Runs `work` with tracing off: background work that is no one's request (a poll, a ticker). */
+export function untraced<T>(work: () => T): T {
+  return context.with(suppressTracing(context.active()), work);
 }
 
 /** The tracer syncstack code starts its spans with. */

@@ -11,6 +11,7 @@ import {
   withDeadline,
 } from "@syncstack/shared";
 import type { Express, RequestHandler } from "express";
+import { backupRoutes } from "./backup-routes.ts";
 import type { ConsoleConfig } from "./config.ts";
 import { dataRoutes } from "./data-routes.ts";
 import { deadLetterRoutes, SerialDeadLetters } from "./dead-letter-routes.ts";
@@ -18,6 +19,8 @@ import { LiveFeed } from "./live-feed.ts";
 import { requireAdmin } from "./require-admin.ts";
 import { statsRoutes } from "./stats-routes.ts";
 import { readTopology } from "./topology.ts";
+import { readTopologyMetrics } from "./topology-metrics.ts";
+import { traceRoutes } from "./trace-routes.ts";
 
 /** What the console's app is built from; tests pass their own. */
 export interface ConsoleDependencies {
@@ -69,7 +72,7 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
         bySubscription: bySource,
       };
     });
-    const [topology, latest] = await Promise.all([
+    const [topology, latest, metrics, backups] = await Promise.all([
       readTopology({
         pubsub: deps.pubsub,
         serviceUrls: deps.serviceUrls ?? {},
@@ -79,10 +82,20 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
       withDeadline("firestore.stats.get", config.DEADLINE_MS, () =>
         deps.firestore.doc("analytics/daily_stats").get(),
       ),
+      readTopologyMetrics(config.TELEMETRY_URL, get),
+      // The latest backups' states, so the Backups page sees one complete without polling.
+      withDeadline("firestore.backups.latest", config.DEADLINE_MS, () =>
+        deps.firestore.collection("backups").orderBy("created_at", "desc").limit(10).get(),
+      ),
     ]);
     const { at: _at, ...shape } = topology;
     return {
       topology: shape,
+      metrics,
+      backups: backups.docs.map((record) => ({
+        id: record.id,
+        status: String(record.get("status") ?? "unknown"),
+      })),
       stats: latest.exists ? firestoreJson(latest.data() ?? {}) : null,
     };
   };
@@ -114,6 +127,8 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
       });
       deadLetterRoutes(routes, admin, letters, deps.publisher, () => void live.tick());
       statsRoutes(routes, admin, config.ANALYTICS_URL, get);
+      backupRoutes(routes, admin, config.BACKUP_URL, () => void live.tick(), get);
+      traceRoutes(routes, admin, config.TELEMETRY_URL, get);
       dataRoutes(routes, admin, deps.firestore, deps.rules, config.DEADLINE_MS);
       for (const handler of deps.pages ?? []) routes.use(handler);
     },

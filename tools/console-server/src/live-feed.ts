@@ -1,4 +1,4 @@
-import type { Logger } from "@syncstack/shared";
+import { type Logger, untraced } from "@syncstack/shared";
 import type { Response } from "express";
 
 const heartbeatMs = 15_000;
@@ -72,7 +72,8 @@ export class LiveFeed {
   async #build(): Promise<void> {
     if (this.#clients.size === 0) return;
     try {
-      const json = JSON.stringify(await this.#snapshot());
+      // The ticker's reads are no one's request: each would be a trace of its own.
+      const json = JSON.stringify(await untraced(() => this.#snapshot()));
       if (json === this.#last) return;
       this.#last = json;
       const event = this.#event(json);

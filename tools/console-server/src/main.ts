@@ -8,6 +8,7 @@ import {
   loadConfig,
   Publisher,
   serve,
+  setupTelemetry,
   tokenVerifierFor,
 } from "@syncstack/shared";
 import { type ConsoleConfig, consoleEnvSchema } from "./config.ts";
@@ -27,6 +28,16 @@ try {
   process.stderr.write(`console: ${error.message}\n`);
   process.exit(1);
 }
+const telemetry = setupTelemetry({
+  serviceName: "console",
+  exporter: config.OTEL_TRACES_EXPORTER,
+  metricsExporter: config.OTEL_METRICS_EXPORTER,
+  otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  projectId: config.GOOGLE_CLOUD_PROJECT,
+  spanExportDelayMs: config.OTEL_BSP_SCHEDULE_DELAY,
+  metricExportIntervalMs: config.OTEL_METRIC_EXPORT_INTERVAL,
+  tracesPerSecond: config.OTEL_TRACES_PER_SECOND,
+});
 const logger = createLogger({
   projectId: config.GOOGLE_CLOUD_PROJECT,
   level: config.LOG_LEVEL,
@@ -67,5 +78,6 @@ await serve(server.app, {
     await dev?.close();
     await publisher.close();
     await Promise.allSettled([clients.firestore.terminate(), clients.pubsub.close()]);
+    await telemetry.shutdown();
   },
 });

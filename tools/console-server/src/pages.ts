@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import express, { type RequestHandler } from "express";
 
 /**
@@ -6,7 +6,9 @@ import express, { type RequestHandler } from "express";
  * path, so that a reload of `/dead-letters` shows that page. The pages hold no data: every
  * figure comes from `/v1/console`, which only admins may call.
  */
-export function builtPages(dir: string): RequestHandler[] {
+export function builtPages(appDir: string): RequestHandler[] {
+  // sendFile wants an absolute path; the image names the app relative to its directory.
+  const dir = resolve(appDir);
   return [
     express.static(dir, { index: "index.html", maxAge: "1h", immutable: false }),
     (request, response, next) => {

@@ -3,25 +3,27 @@ import type { Express, RequestHandler } from "express";
 import { bearerOf } from "./require-admin.ts";
 
 /**
- * Calls a service's admin route with the admin's own token and answers what it answered
- * (status and JSON, its errors included), so the console adds no second set of rules.
+ * Calls a service's admin route with the admin's own token (or the collector, which has no
+ * token) and answers what it answered (status and JSON, its errors included), so the
+ * console adds no second set of rules.
  */
 export async function forward(
   response: { status(code: number): { json(body: unknown): void } },
   url: string,
-  init: RequestInit & { authorization: string },
+  init: RequestInit & { authorization?: string; timeoutMs?: number },
   what: string,
   get: typeof fetch = fetch,
 ): Promise<void> {
+  const { authorization, timeoutMs, ...rest } = init;
   let answer: Response;
   try {
     answer = await get(url, {
-      ...init,
+      ...rest,
       headers: {
         ...(init.headers as Record<string, string> | undefined),
-        authorization: init.authorization,
+        ...(authorization === undefined ? {} : { authorization }),
       },
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(timeoutMs ?? 30_000),
     });
   } catch (error) {
     throw new AppError("unavailable", `the ${what} cannot be reached`, { cause: error });

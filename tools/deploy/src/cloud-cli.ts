@@ -9,12 +9,15 @@ import { type DeployPlan, deployPlan } from "./deploy-plan.ts";
 import { runCommand } from "./run-command.ts";
 import { renderInfraText } from "./terraform/render.ts";
 
-const usage = `usage: ./syncstack cloud --project <id> [--region <region>] [--tag <tag>] [--yes]
+const usage = `usage: ./syncstack cloud --project <id> [--region <region>] [--tag <tag>] [--firebase-api-key <key>] [--yes]
        ./syncstack cloud --plan [--project <id>] ...
 
   --project <id>   Google Cloud project (default $GOOGLE_CLOUD_PROJECT)
   --region <name>  Cloud Run, Scheduler, buckets and images (default us-central1)
   --tag <tag>      image tag (default the git commit)
+  --firebase-api-key <key>
+                   the Firebase web API key the ops console signs in with (default
+                   $FIREBASE_API_KEY); without it the console is not deployed
   --plan           print the images and Terraform resources; change nothing
   --yes            apply without terraform asking for confirmation
   -h, --help       this text
@@ -33,6 +36,7 @@ const { values } = parseCommandLine(
       project: { type: "string", default: process.env.GOOGLE_CLOUD_PROJECT },
       region: { type: "string", default: "us-central1" },
       tag: { type: "string" },
+      "firebase-api-key": { type: "string", default: process.env.FIREBASE_API_KEY },
       plan: { type: "boolean", default: false },
       yes: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
@@ -63,6 +67,7 @@ const plan = deployPlan({
   region: values.region,
   tag: values.tag ?? gitTag(),
   autoApprove: values.yes,
+  ...(values["firebase-api-key"] ? { firebaseApiKey: values["firebase-api-key"] } : {}),
 });
 
 function printPlan(plan: DeployPlan): void {

@@ -11,7 +11,13 @@ export interface DeployOptions {
   tag: string;
   /** Let terraform apply without asking. */
   autoApprove: boolean;
+  /** The Firebase web API key the console signs in with; without it the console is not deployed. */
+  firebaseApiKey?: string;
 }
+
+/** What gets an image: the four services and the ops console. */
+export type ImageName = ServiceName | "console";
+export const imageNames: readonly ImageName[] = [...serviceNames, "console"];
 
 /** One step of a deploy: a command and why it runs. */
 export interface DeployStep {
@@ -23,7 +29,7 @@ export interface DeployStep {
 /** Everything a deploy does, computed without credentials or network. */
 export interface DeployPlan {
   workDir: string;
-  images: Record<ServiceName, string>;
+  images: Record<ImageName, string>;
   resources: string[];
   tfvars: Record<string, unknown>;
   steps: DeployStep[];
@@ -42,11 +48,8 @@ export function deployPlan(options: DeployOptions): DeployPlan {
   const workDir = join(repoRoot, ".syncstack", "cloud", projectId);
   const registry = `${region}-docker.pkg.dev`;
   const images = Object.fromEntries(
-    serviceNames.map((service) => [
-      service,
-      `${registry}/${projectId}/${imageRepository}/${service}:${tag}`,
-    ]),
-  ) as Record<ServiceName, string>;
+    imageNames.map((name) => [name, `${registry}/${projectId}/${imageRepository}/${name}:${tag}`]),
+  ) as Record<ImageName, string>;
   const terraform = (why: string, ...args: string[]): DeployStep => ({
     why,
     command: "terraform",
@@ -61,7 +64,12 @@ export function deployPlan(options: DeployOptions): DeployPlan {
     workDir,
     images,
     resources: resourceAddresses(renderInfrastructure()),
-    tfvars: { project_id: projectId, region, images },
+    tfvars: {
+      project_id: projectId,
+      region,
+      images,
+      ...(options.firebaseApiKey ? { firebase_api_key: options.firebaseApiKey } : {}),
+    },
     steps: [
       terraform("install the Google provider", "init", "-input=false"),
       terraform(
@@ -76,7 +84,7 @@ export function deployPlan(options: DeployOptions): DeployPlan {
         command: "gcloud",
         args: ["auth", "configure-docker", registry, "--quiet"],
       },
-      ...serviceNames.flatMap((service): DeployStep[] => [
+      ...imageNames.flatMap((service): DeployStep[] => [
         {
           why: `build the ${service} image`,
           command: "docker",
@@ -89,7 +97,7 @@ export function deployPlan(options: DeployOptions): DeployPlan {
             "--build-arg",
             `SERVICE=${service}`,
             "--build-arg",
-            `NODE_OPTIONS=${serviceNodeOptions[service]}`,
+            `NODE_OPTIONS=${service === "console" ? "" : serviceNodeOptions[service]}`,
             "--tag",
             images[service],
             repoRoot,

@@ -8,6 +8,8 @@ export interface ConsoleServerOptions {
   /** The environment the services run with (the emulators, the project, HOST). */
   env: NodeJS.ProcessEnv;
   serviceUrls: Record<string, string>;
+  /** The telemetry collector, whose traces and metric series the console shows. */
+  telemetryUrl?: string;
   /** Vite's dependency cache for this stack's console (stacks side by side must not share one). */
   cacheDir: string;
   log: (line: string) => void;
@@ -28,6 +30,7 @@ export function startConsoleServer(options: ConsoleServerOptions): ManagedProces
       CONSOLE_DEV_ROOT: join(repoRoot, "apps", "console"),
       ACCESS_RULES_FILE: join(repoRoot, "services", "sync", "access-rules.json"),
       SYNCSTACK_APP_CACHE_DIR: options.cacheDir,
+      ...(options.telemetryUrl ? { TELEMETRY_URL: options.telemetryUrl } : {}),
       ...Object.fromEntries(
         Object.entries(options.serviceUrls).map(([name, url]) => [
           `${name.toUpperCase()}_URL`,

@@ -385,6 +385,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         port: ports.console,
         env: { ...env, ...options.serviceEnv },
         serviceUrls,
+        ...(telemetryUrl === undefined ? {} : { telemetryUrl }),
         cacheDir: join(options.stateDir, "console-cache"),
         log: output("console"),
       });

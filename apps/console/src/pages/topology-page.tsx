@@ -1,9 +1,9 @@
 import { useEffect, useRef, useState } from "react";
-import type { ServiceView, Snapshot, TopicView } from "../types.ts";
+import type { ServiceView, Snapshot, SubscriptionRates, TopicView } from "../types.ts";
 
 const rowHeight = 84;
 const nodeWidth = 170;
-const columns = { producer: 20, topic: 330, consumer: 660 };
+const columns = { producer: 20, topic: 330, consumer: 720 };
 
 interface Node {
   key: string;
@@ -51,8 +51,19 @@ export function TopologyPage({
   telemetry: boolean;
 }) {
   const topology = snapshot?.topology;
+  const metrics = snapshot?.metrics;
   const rates = useFailureRates(topology?.topics);
   if (!topology) return <p className="muted">Loading the topology…</p>;
+  const flow = (subscription: string): SubscriptionRates | undefined =>
+    metrics?.subscriptions[subscription];
+  const serviceLine = (name: string): string => {
+    if (!metrics?.source) return "";
+    const parts = [`${metrics.requests_per_min[name] ?? 0} req/min`];
+    if (name === "sync" && metrics.outbox_backlog !== null) {
+      parts.push(`outbox ${metrics.outbox_backlog}`);
+    }
+    return parts.join(" · ");
+  };
   const producers = [
     ...new Set(
       topology.topics.flatMap((topic) => [
@@ -110,6 +121,7 @@ export function TopologyPage({
                 x2: t.x,
                 y2: t.y + 28,
                 bad: false,
+                subscription: null as string | null,
               },
             ]
           : [];
@@ -126,6 +138,7 @@ export function TopologyPage({
               x2: c.x,
               y2: c.y + 28,
               bad: !s.exists,
+              subscription: s.name,
             },
           ]
         : [];
@@ -138,8 +151,12 @@ export function TopologyPage({
       <p className="muted">
         Topics, subscriptions and services from the registry, checked against Pub/Sub; dead letters
         live.
-        {telemetry ? "" : " Message rates need the telemetry collector, which is not running."}
+        {telemetry
+          ? " Messages and requests per minute (over the last minute), failures and the outbox backlog from the services' metrics."
+          : " Message rates need the telemetry collector, which is not running."}
+        {metrics?.as_of ? ` Metrics as of ${new Date(metrics.as_of).toLocaleTimeString()}.` : ""}
       </p>
+      {metrics?.error && <p className="error">Metrics: {metrics.error}</p>}
       {topology.pubsub_error && <p className="error">Pub/Sub: {topology.pubsub_error}</p>}
       <svg
         className="graph"
@@ -154,6 +171,29 @@ export function TopologyPage({
             className={edge.bad ? "edge missing" : "edge"}
           />
         ))}
+        {edges.map((edge) => {
+          const rate = edge.subscription ? flow(edge.subscription) : undefined;
+          if (!rate) return null;
+          const failing = rate.failed_per_min + rate.dead_lettered_per_min > 0;
+          // The curve's middle: edges of one topic or one consumer part there.
+          const x = (edge.x1 + edge.x2) / 2;
+          const y = (edge.y1 + edge.y2) / 2 - 4;
+          return (
+            <text
+              key={`${edge.key}-rate`}
+              x={x}
+              y={y}
+              textAnchor="middle"
+              className={failing ? "small bad rate" : "small rate"}
+              data-testid="edge-rate"
+              data-subscription={edge.subscription}
+            >
+              {rate.handled_per_min}/min
+              {rate.failed_per_min > 0 ? `, ${rate.failed_per_min} failed` : ""}
+              {rate.dead_lettered_per_min > 0 ? `, ${rate.dead_lettered_per_min} dead` : ""}
+            </text>
+          );
+        })}
         {[...producerNodes, ...consumerNodes].map((node) => {
           const health = node.kind === "service" ? healthOf(topology.services, node.label) : "ok";
           return (
@@ -164,9 +204,14 @@ export function TopologyPage({
             >
               <rect width={nodeWidth} height={56} rx={8} className={`node ${node.kind}`} />
               <circle cx={16} cy={28} r={6} className={`health ${health}`} />
-              <text x={30} y={33}>
+              <text x={30} y={node.kind === "service" && metrics?.source ? 24 : 33}>
                 {node.label}
               </text>
+              {node.kind === "service" && metrics?.source ? (
+                <text x={30} y={44} className="small" data-testid="service-rate">
+                  {serviceLine(node.label)}
+                </text>
+              ) : null}
             </g>
           );
         })}
@@ -200,6 +245,9 @@ export function TopologyPage({
             <th>ack deadline</th>
             <th>its dead letters</th>
             <th>topic's new dead letters / min</th>
+            <th>handled / min</th>
+            <th>failed / min</th>
+            <th>dead-lettered / min</th>
           </tr>
         </thead>
         <tbody>
@@ -219,6 +267,13 @@ export function TopologyPage({
                 <td>{s.ack_deadline_seconds} s</td>
                 <td data-testid="dead-letter-count">{s.dead_letters}</td>
                 <td>{rates[topic.name] ?? 0}</td>
+                <td data-testid="handled-rate">{flow(s.name)?.handled_per_min ?? "–"}</td>
+                <td className={(flow(s.name)?.failed_per_min ?? 0) > 0 ? "bad" : ""}>
+                  {flow(s.name)?.failed_per_min ?? "–"}
+                </td>
+                <td className={(flow(s.name)?.dead_lettered_per_min ?? 0) > 0 ? "bad" : ""}>
+                  {flow(s.name)?.dead_lettered_per_min ?? "–"}
+                </td>
               </tr>
             )),
           )}

@@ -13,7 +13,10 @@ export const backupRequestedSchema = z.object({
 });
 export type BackupRequested = z.output<typeof backupRequestedSchema>;
 
-/** `backup-requested`: daily at 02:00 from the scheduler, or by an operator. */
+/**
+ * `backup-requested`: daily at 02:00 from the scheduler, or by an operator (the CLI, or the
+ * backup service's `POST /v1/backups`, which the console calls).
+ */
 export const backupRequested = defineTopic({
   name: "backup-requested",
   description: "Back up Firestore to Cloud Storage",

@@ -48,7 +48,7 @@ export function renderProject(registry?: readonly CollectionSpec[]): TerraformJs
       },
       images: {
         type: "map(string)",
-        description: "Container image of each service (sync, files, backup, analytics)",
+        description: "Container image of each service (sync, files, backup, analytics, console)",
       },
       firestore_location: { type: "string", default: "nam5" },
       create_firestore_database: {

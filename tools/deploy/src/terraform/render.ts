@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { repoRoot } from "@syncstack/local-stack";
 import { type AccessRules, loadAccessRules, serviceNames, topics } from "@syncstack/shared";
 import { bucketSpecs } from "@syncstack/shared/provision";
+import { renderConsole } from "./console.ts";
 import { renderMonitoring } from "./monitoring.ts";
 import { renderProject } from "./project.ts";
 import { renderPubSub } from "./pubsub.ts";
@@ -25,6 +26,7 @@ export function renderInfrastructure(
     renderTombstoneTtls(rules),
     renderPubSub(topics),
     renderServices(topics),
+    renderConsole(topics),
     renderStorage(bucketSpecs),
     renderSchedules(topics),
     renderMonitoring(),
@@ -36,6 +38,7 @@ export function renderInfrastructure(
             { value: `\${google_cloud_run_v2_service.${service}.uri}` },
           ]),
         ),
+        console_url: { value: "${one(google_cloud_run_v2_service.console[*].uri)}" },
         buckets: { value: "${local.buckets}" },
         push_service_account: { value: "${google_service_account.push.email}" },
       },
