@@ -5,6 +5,7 @@ import { createLogger, type LogFields } from "../logger.ts";
 import { setupTelemetry } from "../telemetry.ts";
 import { listen, withoutTraceId } from "../testing/index.ts";
 import { createApp } from "./app.ts";
+import { routePattern } from "./trace-requests.ts";
 
 setupTelemetry({ serviceName: "app-test", exporter: "none" });
 
@@ -125,4 +126,15 @@ describe("createApp", () => {
     );
     assert.equal((entry?.httpRequest as { status?: number } | undefined)?.status, 404);
   });
+});
+
+test("a regular-expression route is named by its plain text in metrics and spans", () => {
+  assert.equal(
+    routePattern(/^\/v1\/console\/dead-letters:replay$/),
+    "/v1/console/dead-letters:replay",
+  );
+  assert.equal(
+    routePattern("/v1/documents/:collection/:document"),
+    "/v1/documents/:collection/:document",
+  );
 });

@@ -61,7 +61,7 @@ export function traceRequests(
       start(fromHeaders);
       // The matched route (a pattern, few values), not the path: the metric's label and the span's name.
       const route = request.route
-        ? `${request.baseUrl}${String(request.route.path)}`
+        ? `${request.baseUrl}${routePattern(request.route.path)}`
         : "(unmatched)";
       span?.updateName(`${request.method} ${route}`);
       span?.setAttribute("http.route", route);
@@ -90,4 +90,13 @@ export function traceRequests(
     if (deferred(request.path) && !request.headers.traceparent) next();
     else context.with(start(fromHeaders), next);
   };
+}
+
+/**
+ * A route's path as people write it: a regular-expression route (used for paths with a colon,
+ * `/v1/backups/:id:restore`) as its plain text, `/^\/v1\/x:y$/` as `/v1/x:y`.
+ */
+export function routePattern(path: unknown): string {
+  if (!(path instanceof RegExp)) return String(path);
+  return path.source.replace(/^\^/, "").replace(/\$$/, "").replace(/\\(.)/g, "$1");
 }
