@@ -12,15 +12,17 @@ import {
 } from "@syncstack/shared";
 import type { Express, RequestHandler } from "express";
 import { backupRoutes } from "./backup-routes.ts";
-import type { ConsoleConfig } from "./config.ts";
+import { CloudMetricsSource } from "./cloud-metrics.ts";
+import { CloudTraceSource } from "./cloud-trace.ts";
+import { type ConsoleConfig, telemetrySourceOf } from "./config.ts";
 import { dataRoutes } from "./data-routes.ts";
 import { deadLetterRoutes, SerialDeadLetters } from "./dead-letter-routes.ts";
 import { LiveFeed } from "./live-feed.ts";
 import { requireAdmin } from "./require-admin.ts";
 import { statsRoutes } from "./stats-routes.ts";
 import { readTopology } from "./topology.ts";
-import { readTopologyMetrics } from "./topology-metrics.ts";
-import { traceRoutes } from "./trace-routes.ts";
+import { readTopologyMetrics, type TopologyMetrics } from "./topology-metrics.ts";
+import { type TraceReader, traceRoutes } from "./trace-routes.ts";
 
 /** What the console's app is built from; tests pass their own. */
 export interface ConsoleDependencies {
@@ -37,6 +39,11 @@ export interface ConsoleDependencies {
   /** Serve the console app's pages (Vite's middleware locally, the built files in production). */
   pages?: RequestHandler[];
   fetch?: typeof fetch;
+  /**
+   * The console account's `Authorization` header for Cloud Trace and Cloud Monitoring, when
+   * they are the telemetry source (main.ts: google-auth-library).
+   */
+  googleHeaders?: () => Promise<Record<string, string>>;
 }
 
 /** The console's server, and how to end its streams and clients. */
@@ -55,6 +62,7 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
   const { config } = deps;
   const get = deps.fetch ?? fetch;
   const letters = new SerialDeadLetters(deps.pubsub);
+  const telemetry = telemetrySources(deps, get);
   const snapshot = async () => {
     const counts = await letters.run(async (store) => {
       const all = await store.list();
@@ -82,7 +90,7 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
       withDeadline("firestore.stats.get", config.DEADLINE_MS, () =>
         deps.firestore.doc("analytics/daily_stats").get(),
       ),
-      readTopologyMetrics(config.TELEMETRY_URL, get),
+      telemetry.metrics(),
       // The latest backups' states, so the Backups page sees one complete without polling.
       withDeadline("firestore.backups.latest", config.DEADLINE_MS, () =>
         deps.firestore.collection("backups").orderBy("created_at", "desc").limit(10).get(),
@@ -116,7 +124,7 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
           api_key: config.FIREBASE_API_KEY ?? (emulator ? "demo-api-key" : null),
           auth_domain: config.FIREBASE_AUTH_DOMAIN ?? null,
           auth_emulator_url: emulator ? `http://${emulator}` : null,
-          telemetry: config.TELEMETRY_URL !== undefined,
+          telemetry: telemetry.traces.kind !== "none",
         });
       });
       routes.get("/v1/console/topology", ...admin, async (_request, response) => {
@@ -128,7 +136,7 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
       deadLetterRoutes(routes, admin, letters, deps.publisher, () => void live.tick());
       statsRoutes(routes, admin, config.ANALYTICS_URL, get);
       backupRoutes(routes, admin, config.BACKUP_URL, () => void live.tick(), get);
-      traceRoutes(routes, admin, config.TELEMETRY_URL, get);
+      traceRoutes(routes, admin, telemetry.traces, get);
       dataRoutes(routes, admin, deps.firestore, deps.rules, config.DEADLINE_MS);
       for (const handler of deps.pages ?? []) routes.use(handler);
     },
@@ -140,5 +148,32 @@ export function createConsoleServer(deps: ConsoleDependencies): ConsoleServer {
       live.close();
       await letters.close();
     },
+  };
+}
+
+/** The traces and rates of the source the config chooses (docs/console.md). */
+function telemetrySources(
+  deps: ConsoleDependencies,
+  get: typeof fetch,
+): { traces: TraceReader; metrics: () => Promise<TopologyMetrics> } {
+  const { config } = deps;
+  const source = telemetrySourceOf(config);
+  if (source === "cloud") {
+    const headers = deps.googleHeaders;
+    if (headers === undefined) throw new Error("the cloud telemetry source needs googleHeaders");
+    const options = { projectId: config.GOOGLE_CLOUD_PROJECT, headers, fetch: get };
+    const metrics = new CloudMetricsSource({ ...options, baseUrl: config.CLOUD_MONITORING_URL });
+    return {
+      traces: {
+        kind: "cloud",
+        source: new CloudTraceSource({ ...options, baseUrl: config.CLOUD_TRACE_URL }),
+      },
+      metrics: () => metrics.read(),
+    };
+  }
+  const url = source === "collector" ? config.TELEMETRY_URL : undefined;
+  return {
+    traces: url === undefined ? { kind: "none" } : { kind: "collector", url },
+    metrics: () => readTopologyMetrics(url, get),
   };
 }

@@ -11,7 +11,8 @@ import {
   setupTelemetry,
   tokenVerifierFor,
 } from "@syncstack/shared";
-import { type ConsoleConfig, consoleEnvSchema } from "./config.ts";
+import { GoogleAuth } from "google-auth-library";
+import { type ConsoleConfig, consoleEnvSchema, telemetrySourceOf } from "./config.ts";
 import { createConsoleServer } from "./console-app.ts";
 import { builtPages, devPages } from "./pages.ts";
 
@@ -23,6 +24,7 @@ try {
       "Invalid configuration:\n  set exactly one of CONSOLE_APP_DIR (the built app) and CONSOLE_DEV_ROOT (apps/console)",
     );
   }
+  telemetrySourceOf(config);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   process.stderr.write(`console: ${error.message}\n`);
@@ -45,6 +47,17 @@ const logger = createLogger({
 });
 const clients = createClients(config);
 const publisher = new Publisher(clients.pubsub, { deadlineMs: config.DEADLINE_MS });
+// Read-only scopes: the account reads Cloud Trace and Cloud Monitoring, it writes nothing there.
+const googleAuth = new GoogleAuth({
+  scopes: [
+    "https://www.googleapis.com/auth/trace.readonly",
+    "https://www.googleapis.com/auth/monitoring.read",
+  ],
+});
+const googleHeaders = async () => ({
+  ...Object.fromEntries((await googleAuth.getRequestHeaders()).entries()),
+  "x-goog-user-project": config.GOOGLE_CLOUD_PROJECT,
+});
 const dev = config.CONSOLE_DEV_ROOT
   ? await devPages(config.CONSOLE_DEV_ROOT, process.env.SYNCSTACK_APP_CACHE_DIR)
   : undefined;
@@ -55,6 +68,7 @@ const server = createConsoleServer({
   pubsub: clients.pubsub,
   publisher,
   verifyToken: tokenVerifierFor(config),
+  googleHeaders,
   ...(process.env.ACCESS_RULES_FILE
     ? { rules: loadAccessRules(process.env.ACCESS_RULES_FILE) }
     : {}),

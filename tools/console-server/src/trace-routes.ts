@@ -1,6 +1,7 @@
 import { AppError } from "@syncstack/shared";
 import type { Express, RequestHandler } from "express";
 import { z } from "zod";
+import type { CloudTraceSource } from "./cloud-trace.ts";
 import { parseQuery } from "./parse.ts";
 import { forward } from "./stats-routes.ts";
 
@@ -17,34 +18,40 @@ const tracesQuery = z.strictObject({
     .optional(),
 });
 
-/** Where the traces come from; unset: no collector, and the routes say so. */
-function requireCollector(telemetryUrl: string | undefined): string {
-  if (telemetryUrl === undefined) {
-    throw new AppError(
-      "unavailable",
-      "no trace source: the console server has no TELEMETRY_URL (the local stack's collector)",
-    );
-  }
-  return telemetryUrl;
+/** Where the traces come from: the collector's URL, Cloud Trace, or none (the routes say so). */
+export type TraceReader =
+  | { kind: "collector"; url: string }
+  | { kind: "cloud"; source: CloudTraceSource }
+  | { kind: "none" };
+
+function noSource(): never {
+  throw new AppError(
+    "unavailable",
+    "no trace source: the console server has no TELEMETRY_URL (the local stack's collector) and does not read Cloud Trace (CONSOLE_TELEMETRY_SOURCE, docs/console.md)",
+  );
 }
 
 /**
  * `GET /v1/console/traces?limit=&service=` (the most recent traces) and
  * `GET /v1/console/traces/{traceId}` (one trace's spans across services, in start order),
- * read from the telemetry collector's API.
+ * read from the telemetry collector's API or from Cloud Trace, in the collector's shapes.
  */
 export function traceRoutes(
   app: Express,
   admin: RequestHandler[],
-  telemetryUrl: string | undefined,
+  reader: TraceReader,
   get: typeof fetch = fetch,
 ): void {
   app.get("/v1/console/traces", ...admin, async (request, response) => {
     const query = parseQuery(tracesQuery, request.query);
-    const base = requireCollector(telemetryUrl);
+    if (reader.kind === "none") noSource();
+    if (reader.kind === "cloud") {
+      response.json(await reader.source.recent(query));
+      return;
+    }
     const search = new URLSearchParams({ limit: String(query.limit) });
     if (query.service) search.set("service", query.service);
-    await forward(response, `${base}/api/traces?${search}`, {}, "telemetry collector", get);
+    await forward(response, `${reader.url}/api/traces?${search}`, {}, "telemetry collector", get);
   });
   app.get("/v1/console/traces/:traceId", ...admin, async (request, response) => {
     parseQuery(z.strictObject({}), request.query);
@@ -55,7 +62,13 @@ export function traceRoutes(
         "the trace id must be 32 hexadecimal digits (an answer's x-trace-id header)",
       );
     }
-    const base = requireCollector(telemetryUrl);
-    await forward(response, `${base}/api/traces/${traceId}`, {}, "telemetry collector", get);
+    if (reader.kind === "none") noSource();
+    if (reader.kind === "cloud") {
+      const trace = await reader.source.trace(traceId);
+      if (!trace) throw new AppError("not_found", `Cloud Trace has no trace ${traceId}`);
+      response.json(trace);
+      return;
+    }
+    await forward(response, `${reader.url}/api/traces/${traceId}`, {}, "telemetry collector", get);
   });
 }
