@@ -1,4 +1,9 @@
-export { type ConsoleConfig, consoleEnvSchema } from "./config.ts";
+export {
+  type ConsoleConfig,
+  consoleEnvSchema,
+  type TelemetrySource,
+  telemetrySourceOf,
+} from "./config.ts";
 export {
   type ConsoleDependencies,
   type ConsoleServer,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { consoleEnvSchema } from "@syncstack/console-server";
+import { consoleEnvSchema, telemetrySourceOf } from "@syncstack/console-server";
 import { deadLetterSubscriptionName, serviceNames, topics } from "@syncstack/shared";
 import { deployPlan } from "../deploy-plan.ts";
 import { consoleAppDir, consoleProjectRoles } from "./console.ts";
@@ -33,6 +33,9 @@ test("the console is its own Cloud Run service, beside the four and not one of t
     (run.template.containers[0]?.env ?? []).map((entry) => [entry.name, entry.value]),
   );
   assert.equal(env.CONSOLE_APP_DIR, consoleAppDir);
+  // Traces and rates from Cloud Trace and Cloud Monitoring: there is no collector on Cloud Run.
+  assert.equal(env.CONSOLE_TELEMETRY_SOURCE, "cloud");
+  assert.equal(env.TELEMETRY_URL, undefined);
   assert.equal(env.CONSOLE_DEV_ROOT, undefined, "never Vite's dev server in production");
   assert.equal(env.FIREBASE_AUTH_EMULATOR_HOST, undefined);
   for (const service of serviceNames) {
@@ -55,6 +58,7 @@ test("the console is its own Cloud Run service, beside the four and not one of t
     FIREBASE_AUTH_DOMAIN: "demo-project.firebaseapp.com",
   });
   assert.ok(parsed.success, parsed.error?.message);
+  assert.equal(telemetrySourceOf(parsed.data), "cloud");
   assert.equal(
     infra.output?.console_url?.value,
     "${one(google_cloud_run_v2_service.console[*].uri)}",
@@ -71,6 +75,9 @@ test("the console's account has only the roles it needs", () => {
     "roles/datastore.viewer",
     "roles/telemetry.tracesWriter",
     "roles/telemetry.metricsWriter",
+    // Reading only: the Traces page (cloudtrace.traces.list / get) and the rates (PromQL).
+    "roles/cloudtrace.user",
+    "roles/monitoring.viewer",
   ]);
   // Replays publish to the registry's topics; reading and dropping dead letters pulls them.
   assert.deepEqual(

@@ -10,7 +10,8 @@ export const consoleAppDir = "app";
 /**
  * What the console's account may do on the project, and nothing more: list subscriptions
  * (the topology), read Firestore (stats, backups' states, the Data page), write its spans and
- * metrics. Subscriber on the dead-letter subscriptions and publisher on the topics (replays)
+ * metrics, read the services' traces (the Traces page) and metric series (the topology's
+ * rates). Subscriber on the dead-letter subscriptions and publisher on the topics (replays)
  * are granted per resource.
  */
 export const consoleProjectRoles = [
@@ -18,6 +19,8 @@ export const consoleProjectRoles = [
   "roles/datastore.viewer",
   "roles/telemetry.tracesWriter",
   "roles/telemetry.metricsWriter",
+  "roles/cloudtrace.user",
+  "roles/monitoring.viewer",
 ];
 
 const serviceUrl = (service: string) => ref("google_cloud_run_v2_service", service, "uri");
@@ -72,6 +75,8 @@ export function renderConsole(registry: readonly TopicSpec[]): TerraformJson {
                   { name: "OTEL_TRACES_EXPORTER", value: "${var.traces_exporter}" },
                   { name: "OTEL_METRICS_EXPORTER", value: "${var.metrics_exporter}" },
                   { name: "CONSOLE_APP_DIR", value: consoleAppDir },
+                  // Traces from Cloud Trace, rates from Cloud Monitoring (no collector here).
+                  { name: "CONSOLE_TELEMETRY_SOURCE", value: "cloud" },
                   { name: "FIREBASE_API_KEY", value: "${var.firebase_api_key}" },
                   { name: "FIREBASE_AUTH_DOMAIN", value: "${var.project_id}.firebaseapp.com" },
                   { name: "SYNC_URL", value: serviceUrl("sync") },
