@@ -152,7 +152,7 @@ export function TopologyPage({
         Topics, subscriptions and services from the registry, checked against Pub/Sub; dead letters
         live.
         {telemetry
-          ? " Messages and requests per minute (over the last minute), failures and the outbox backlog from the services' metrics."
+          ? " Messages and requests per minute (averaged over the last minute locally, five minutes on Google Cloud), failures and the outbox backlog from the services' metrics."
           : " Message rates need the telemetry collector, which is not running."}
         {metrics?.as_of ? ` Metrics as of ${new Date(metrics.as_of).toLocaleTimeString()}.` : ""}
       </p>
