@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, type ClientRequest, type IncomingMessage, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { realtimeUpdates } from "@syncstack/shared";
 import { provisionTopology } from "@syncstack/shared/provision";
 import { emulatorIdToken, resetFirestore } from "@syncstack/shared/testing";
 import { keepAliveAgent, requestJson } from "./http-client.ts";
-import { collectGarbage } from "./inspector-gc.ts";
+import { collectGarbage, type HeapBreakdown, heapBreakdown, heapSnapshot } from "./inspector-gc.ts";
 import {
   benchRounds,
   type CpuShare,
@@ -36,6 +36,12 @@ const stormWrites = Number(process.env.BENCH_LIVE_STORM_WRITES ?? 30);
 const collection = "bench_live";
 const writerUid = "bench-live-writer";
 const targets = { p99Ms: 250, kibPerStream: 50 };
+/**
+ * `BENCH_LIVE_HEAP_SNAPSHOTS=dir` writes a heap snapshot of the instance there with no stream
+ * and with all of them (after the RSS readings, so after a full collection), to compare in
+ * Chrome's DevTools (Memory, Comparison).
+ */
+const snapshotDir = process.env.BENCH_LIVE_HEAP_SNAPSHOTS;
 
 const readerUid = (n: number) => `bench-live-reader-${n}`;
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -125,6 +131,9 @@ function openStream(
 interface Rss {
   settledKiB: number;
   afterGcKiB: number;
+  /** V8's heap when the RSS had settled, and after the collection. */
+  settledHeap: HeapBreakdown;
+  afterGcHeap: HeapBreakdown;
 }
 
 async function measureRss(pid: number, inspectPort: number): Promise<Rss> {
@@ -135,9 +144,11 @@ async function measureRss(pid: number, inspectPort: number): Promise<Rss> {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const settledKiB = samples.sort((a, b) => a - b)[2] ?? Number.NaN;
+  const settledHeap = await heapBreakdown(inspectPort);
   await collectGarbage(inspectPort);
   await new Promise((resolve) => setTimeout(resolve, 500));
-  return { settledKiB, afterGcKiB: rssKiB(pid) };
+  const afterGcKiB = rssKiB(pid);
+  return { settledKiB, afterGcKiB, settledHeap, afterGcHeap: await heapBreakdown(inspectPort) };
 }
 
 /** Latencies of one set of streams over the timed writes. */
@@ -365,6 +376,7 @@ async function measureRound(
     // Every settled figure then starts from a collection, as the later ones do.
     await collectGarbage(inspectPort);
     const rssIdle = await measureRss(service.process.pid, inspectPort);
+    await writeSnapshot(inspectPort, `round${round + 1}-none`);
     const opening = performance.now();
     const half = Math.floor(streamCount / 2);
     await openStreams(half, "half");
@@ -375,6 +387,7 @@ async function measureRound(
     await openStreams(streamCount - half, "many");
     const openSeconds = openHalfSeconds + (performance.now() - reopening) / 1_000;
     const rssStreams = await measureRss(service.process.pid, inspectPort);
+    await writeSnapshot(inspectPort, `round${round + 1}-${streamCount}`);
     const many = await fanout("many");
     const storm = await reconnectStorm();
     return { single, many, storm, openSeconds, rssIdle, rssHalf, rssStreams };
@@ -386,12 +399,18 @@ async function measureRound(
   }
 }
 
+async function writeSnapshot(inspectPort: number, name: string): Promise<void> {
+  if (!snapshotDir) return;
+  mkdirSync(snapshotDir, { recursive: true });
+  writeFileSync(join(snapshotDir, `${name}.heapsnapshot`), await heapSnapshot(inspectPort));
+}
+
 function report(rounds: readonly Round[]): string {
   const ms = (sorted: readonly number[], fraction: number) => fmt(percentile(sorted, fraction));
   const half = Math.floor(streamCount / 2);
-  const perStream = (round: Round, kind: keyof Rss) =>
+  const perStream = (round: Round, kind: "settledKiB" | "afterGcKiB") =>
     (round.rssStreams[kind] - round.rssIdle[kind]) / streamCount;
-  const marginal = (round: Round, kind: keyof Rss) =>
+  const marginal = (round: Round, kind: "settledKiB" | "afterGcKiB") =>
     (round.rssStreams[kind] - round.rssHalf[kind]) / (streamCount - half);
   const mib = (rss: Rss) => `${fmt(rss.settledKiB / 1_024)} / ${fmt(rss.afterGcKiB / 1_024)}`;
   const lines = [
@@ -419,6 +438,28 @@ function report(rounds: readonly Round[]): string {
     lines.push(
       `| ${index + 1} | ${round.openSeconds.toFixed(1)} | ${mib(round.rssIdle)} | ${mib(round.rssHalf)} | ${mib(round.rssStreams)} | ${fmt(perStream(round, "settledKiB"))} / ${fmt(perStream(round, "afterGcKiB"))} | ${fmt(marginal(round, "settledKiB"))} / ${fmt(marginal(round, "afterGcKiB"))} |`,
     );
+  });
+  /** What each idle stream adds (1,000 vs none), KiB: of V8's heap, and of the rest of the RSS. */
+  const split = (round: Round, when: "settled" | "afterGc") => {
+    const none = round.rssIdle;
+    const all = round.rssStreams;
+    const heap = (rss: Rss) => (when === "settled" ? rss.settledHeap : rss.afterGcHeap);
+    const rss = (value: Rss) => (when === "settled" ? value.settledKiB : value.afterGcKiB);
+    const delta = (key: keyof HeapBreakdown) => (heap(all)[key] - heap(none)[key]) / streamCount;
+    const native =
+      (rss(all) - heap(all).heapCommittedKiB - (rss(none) - heap(none).heapCommittedKiB)) /
+      streamCount;
+    return `${fmt(delta("heapUsedKiB"))} / ${fmt(delta("heapCommittedKiB"))} / ${fmt(delta("youngCommittedKiB"))} / ${fmt(native)}`;
+  };
+  lines.push(
+    "",
+    `Where each idle stream's RSS is (${streamCount} vs none, KiB per stream): V8 heap used / heap committed / of which the young generation / the rest of the RSS (native: sockets, parsers, malloc):`,
+    "",
+    "| round | as it settled | after a full collection |",
+    "| --- | ---: | ---: |",
+  );
+  rounds.forEach((round, index) => {
+    lines.push(`| ${index + 1} | ${split(round, "settled")} | ${split(round, "afterGc")} |`);
   });
   lines.push(
     "",
