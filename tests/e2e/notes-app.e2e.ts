@@ -165,6 +165,41 @@ test("a note alice shares appears in bob's shared view, and her edit reaches it 
   });
 });
 
+test("what alice types to share a note survives its card being rebuilt under her", async () => {
+  await step("typing through a rebuild", async () => {
+    const note = await alice.add("Reading list", "two novels");
+    await alice.settled();
+    // Playwright's fill is two steps, focus-and-select and then the keys: a change of the note
+    // arriving between them (the note's acknowledgement or its feed event on a slow machine)
+    // rebuilt the card, the focus went with the old one, and the uid typed went nowhere.
+    const field = alice.card(note).getByTestId("share-uid");
+    await field.focus();
+    const before = await field.elementHandle();
+    await alice.page.keyboard.insertText(bobUid.slice(0, 6));
+    const token = (await signIn(stack.file.auth, "alice@example.com", password)).idToken;
+    const written = await fetch(`${stack.file.services.sync}/v1/sync`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        collection: "shared_notes",
+        document: note,
+        data: { body: "two novels, one play" },
+      }),
+    });
+    assert.equal(written.status, 200, await written.text());
+    await alice
+      .card(note)
+      .getByTestId("note-body")
+      .getByText("two novels, one play", { exact: true })
+      .waitFor();
+    assert.equal(await before?.evaluate((element) => element.isConnected), false, "rebuilt");
+    await alice.page.keyboard.insertText(bobUid.slice(6));
+    assert.equal(await field.inputValue(), bobUid);
+    await alice.page.keyboard.press("Enter");
+    await alice.card(note).getByTestId("members").getByText(bobUid).waitFor();
+  });
+});
+
 test("bob never sees alice's private notes, in the app or through the API", async () => {
   await step("private notes", async () => {
     const secret = await alice.add("Secret diary", "nobody else reads this");

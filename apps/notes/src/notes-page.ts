@@ -68,6 +68,10 @@ export async function notesPage(
       const mine: HTMLElement[] = [];
       const shared: HTMLElement[] = [];
       const seen = new Set<string>();
+      // A card rebuilt while the user types in it (its share field: an acknowledgement or the
+      // feed arriving) would take the focus with it and what they type next would go nowhere.
+      const focused = document.activeElement;
+      let refocus: { card: HTMLElement; field: HTMLElement } | undefined;
       for (const doc of docs) {
         seen.add(doc.id);
         // A card is rebuilt only when what it shows changed, and never while it is being
@@ -77,7 +81,11 @@ export async function notesPage(
           : JSON.stringify([doc.data, doc.pending, doc.created_by]);
         let card = cards.get(doc.id);
         if (card?.key !== key) {
-          card = { key, element: noteCard(client, doc, user.uid, editing, shareDrafts, render) };
+          const element = noteCard(client, doc, user.uid, editing, shareDrafts, render);
+          if (focused instanceof HTMLElement && card?.element.contains(focused)) {
+            refocus = { card: element, field: focused };
+          }
+          card = { key, element };
           cards.set(doc.id, card);
         }
         (isMine(doc, user.uid) ? mine : shared).push(card.element);
@@ -85,6 +93,7 @@ export async function notesPage(
       for (const id of cards.keys()) if (!seen.has(id)) cards.delete(id);
       mineList.replaceChildren(...mine);
       sharedList.replaceChildren(...shared);
+      if (refocus) keepFocus(refocus.field, refocus.card);
       emptyMine.hidden = mine.length > 0;
       emptyShared.hidden = shared.length > 0;
       showStatus();
@@ -198,6 +207,24 @@ export async function notesPage(
       await client.close();
     },
   };
+}
+
+/**
+ * Focuses in `card` the field that stands where `field` stood in the card it replaced (the same
+ * `data-testid`), with the same caret and selection; its text is the same (the share draft).
+ */
+function keepFocus(field: HTMLElement, card: HTMLElement): void {
+  const name = field.dataset.testid;
+  const next = name ? card.querySelector<HTMLElement>(`[data-testid="${name}"]`) : null;
+  if (!next) return;
+  next.focus();
+  if (field instanceof HTMLInputElement && next instanceof HTMLInputElement) {
+    next.setSelectionRange(
+      field.selectionStart,
+      field.selectionEnd,
+      field.selectionDirection ?? undefined,
+    );
+  }
 }
 
 function newestFirst(a: SyncDocument, b: SyncDocument): number {

@@ -49,7 +49,13 @@ const retryAfterEnd: Record<EndReason, number> = {
  * server drains (SIGTERM), each with an `end` event telling the client to resume elsewhere.
  */
 export class ChangeStreams {
-  readonly #open = new Set<(reason: EndReason) => void>();
+  readonly #open = new Set<Connection>();
+  /**
+   * Streams sending (headers sent, not ended): one timer for them all pings each every
+   * `heartbeatMs` and ends it at its lifetime, rather than two timers per stream.
+   */
+  readonly #ticking = new Set<Connection>();
+  #ticker: NodeJS.Timeout | undefined;
   /** Streams still reading (subscribing or catching up), which a drain waits for. */
   readonly #reading = new Set<Promise<void>>();
   /** Streams waiting for a catch-up slot, first come first served. */
@@ -115,7 +121,7 @@ export class ChangeStreams {
   /** Ends every stream (reason shutdown), refuses new ones, and waits for their reads to settle. */
   async drain(): Promise<void> {
     this.#draining = true;
-    for (const end of [...this.#open]) end("shutdown");
+    for (const connection of [...this.#open]) connection.end("shutdown");
     await Promise.allSettled([...this.#reading]);
   }
 
@@ -136,10 +142,10 @@ export class ChangeStreams {
       );
     }
     const connection = new Connection(this, feed, since, response);
-    this.#open.add(connection.end);
+    this.#open.add(connection);
     response.on("close", () => {
       connection.close();
-      this.#open.delete(connection.end);
+      this.#open.delete(connection);
     });
     const reading = connection.run(pageSize);
     this.#reading.add(reading);
@@ -148,6 +154,26 @@ export class ChangeStreams {
     } finally {
       this.#reading.delete(reading);
     }
+  }
+
+  /** Pings and ends `connection` on time from now on, until `untick`. */
+  tick(connection: Connection): void {
+    this.#ticking.add(connection);
+    if (this.#ticker) return;
+    const { heartbeatMs, maxLifetimeMs } = this.options;
+    // Fine enough that a ping or an end is at most a tenth of the lifetime or a second late.
+    const everyMs = Math.max(10, Math.min(heartbeatMs, 1_000, Math.floor(maxLifetimeMs / 10)));
+    this.#ticker = setInterval(() => {
+      const now = performance.now();
+      for (const ticking of this.#ticking) ticking.onTick(now);
+    }, everyMs);
+  }
+
+  untick(connection: Connection): void {
+    this.#ticking.delete(connection);
+    if (this.#ticking.size > 0 || !this.#ticker) return;
+    clearInterval(this.#ticker);
+    this.#ticker = undefined;
   }
 }
 
@@ -173,9 +199,11 @@ class Connection {
    * clock order; a change arriving after one with a later clock is still sent, under the last
    * position.
    */
-  readonly #sent = new Map<string, number>();
+  #sent: Map<string, number> | undefined;
   #closed = false;
-  #timers: NodeJS.Timeout[] = [];
+  /** When (performance.now()) the next ping is due, and when the stream ends (its lifetime). */
+  #pingAt = 0;
+  #endAt = 0;
   #unsubscribe: (() => void) | undefined;
 
   readonly streams: ChangeStreams;
@@ -211,14 +239,11 @@ class Connection {
     response.flushHeaders();
     response.socket?.setNoDelay(true);
     this.#write("retry: 1000\n\n");
-    this.#timers.push(
-      setInterval(() => {
-        this.#write(": ping\n\n");
-        this.#checkBuffer();
-      }, options.heartbeatMs),
-      // Up to a tenth less than the maximum, so streams opened together do not end together.
-      setTimeout(() => this.end("lifetime"), options.maxLifetimeMs * (1 - Math.random() * 0.1)),
-    );
+    const now = performance.now();
+    this.#pingAt = now + options.heartbeatMs;
+    // Up to a tenth less than the maximum, so streams opened together do not end together.
+    this.#endAt = now + options.maxLifetimeMs * (1 - Math.random() * 0.1);
+    this.streams.tick(this);
     try {
       await this.streams.catchUp(() =>
         this.#closed ? Promise.resolve() : this.#catchUp(pageSize),
@@ -260,6 +285,25 @@ class Connection {
     const readTime = this.#pendingReadTime;
     this.#pending = undefined;
     if (readTime) this.#sendBatch(sortByPosition(pending, this.feed), readTime);
+  }
+
+  /** The streams' shared timer: a ping every `heartbeatMs`, and the end at the lifetime. */
+  onTick(now: number): void {
+    if (this.#closed) {
+      this.streams.untick(this);
+      return;
+    }
+    if (now >= this.#endAt) {
+      this.end("lifetime");
+      return;
+    }
+    if (now < this.#pingAt) return;
+    const { heartbeatMs } = this.streams.options;
+    this.#pingAt += heartbeatMs;
+    // A ticker run late (a busy event loop) sends one ping, not one per period missed.
+    if (this.#pingAt <= now) this.#pingAt = now + heartbeatMs;
+    this.#write(": ping\n\n");
+    this.#checkBuffer();
   }
 
   /** Past the cap the client is not keeping up: it resumes from its cursor later. */
@@ -326,7 +370,7 @@ class Connection {
 
   /** True when the client has this version of the document: sent by this stream, or held. */
   #holds(doc: QueryDocumentSnapshot, at: Cursor): boolean {
-    const sent = this.#sent.get(doc.id);
+    const sent = this.#sent?.get(doc.id);
     if (sent !== undefined && sent >= Number(doc.get("version") ?? 0)) return true;
     const last = this.#last;
     if (!last || compareCursors(at, last) > 0) return false;
@@ -336,6 +380,7 @@ class Connection {
   /** Sends a document as an event whose id is `cursor`; false when the client is behind. */
   #send(doc: QueryDocumentSnapshot, cursor: Cursor): boolean {
     this.#last = cursor;
+    this.#sent ??= new Map();
     if (this.#sent.size >= maxSentVersions) this.#sent.clear();
     this.#sent.set(doc.id, Number(doc.get("version") ?? 0));
     return this.#write(
@@ -349,7 +394,7 @@ class Connection {
   }
 
   /** Ends the stream with an `end` event saying why and when to resume. */
-  readonly end = (reason: EndReason): void => {
+  end(reason: EndReason): void {
     if (this.#closed) return;
     const data = JSON.stringify({ reason, retry_ms: retryAfterEnd[reason] });
     this.#write(`event: end\ndata: ${data}\n\n`);
@@ -363,12 +408,12 @@ class Connection {
       reason,
       collection: this.feed.collection,
     });
-  };
+  }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const timer of this.#timers) clearTimeout(timer);
+    this.streams.untick(this);
     this.#unsubscribe?.();
   }
 }

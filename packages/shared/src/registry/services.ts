@@ -10,9 +10,13 @@ export type ServiceName = (typeof serviceNames)[number];
  * The files service streams megabytes per file: with 16 MiB semi-spaces its garbage
  * collection cost about 20 ms of CPU less per 12-megapixel JPEG (117-123 -> 97-98 ms a file,
  * peak RSS 337 -> 315 MiB); 32 MiB was slower again and passed 400 MiB.
+ * The sync service's young generation grew to its default 64 MiB under the garbage of 1,000
+ * change streams' catch-ups and stayed there (64 of the 92-117 KiB of RSS per idle stream read
+ * 2 s after they opened): 16 MiB semi-spaces hold it to 32 MiB, 81-89 KiB per stream then,
+ * at the same fan-out latency (docs/benchmarks.md, live streams).
  */
 export const serviceNodeOptions: Readonly<Record<ServiceName, string>> = {
-  sync: "",
+  sync: "--max-semi-space-size=16",
   files: "--max-semi-space-size=16",
   backup: "--max-semi-space-size=16",
   analytics: "",
