@@ -207,7 +207,11 @@ export class ToolWriter {
   ): Promise<void> {
     const code = grpcCodeOf(error);
     const maxAttempts = this.#options.maxAttempts ?? 10;
-    if (code !== undefined && transientCodes.has(code) && attempt < maxAttempts) {
+    // A commit waiting on a lock (a transaction holding the document) ends at the deadline.
+    const transient =
+      (code !== undefined && transientCodes.has(code)) ||
+      (error instanceof AppError && error.retryable);
+    if (transient && attempt < maxAttempts) {
       this.#options.onRetry?.();
       await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5_000)));
       // A deadline may have hidden a commit that went through: the re-read sees it.
