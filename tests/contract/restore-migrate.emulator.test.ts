@@ -5,15 +5,18 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, beforeEach, describe, test } from "node:test";
-import { Firestore } from "@google-cloud/firestore";
+import { Firestore, Timestamp } from "@google-cloud/firestore";
+import { PubSub } from "@google-cloud/pubsub";
 import { backupEnvSchema, backupService, restoreBackup } from "@syncstack/backup";
 import { type MigrationTransform, runMigration } from "@syncstack/migrate";
 import {
-  AccessRules,
   backupRequested,
   contentKey,
+  Publisher,
+  parseAccessRules,
   type RealtimeUpdate,
   realtimeUpdates,
+  toolOutboxCollection,
 } from "@syncstack/shared";
 import {
   emulatorHosts,
@@ -26,11 +29,24 @@ import { openSse, type SseStream, startSync } from "@syncstack/sync/testing";
 import fc from "fast-check";
 
 const projectId = testProjectId();
-const rules = new AccessRules({ shared_notes: { policy: "members", members_field: "members" } });
+const rulesJson = {
+  collections: { shared_notes: { policy: "members", members_field: "members" } },
+};
+const rules = parseAccessRules(JSON.stringify(rulesJson), "the test's rules");
 const sync = await startSync({ projectId, rules });
+const scratch = await mkdtemp(join(tmpdir(), "contract-"));
+// The backup service loads the rules sync writes with from ACCESS_RULES_FILE.
+const rulesFile = join(scratch, "access-rules.json");
+await writeFile(rulesFile, JSON.stringify(rulesJson));
 const backup = await startServiceUnderTest(
   { name: "backup", envSchema: backupEnvSchema, define: (context) => backupService(context) },
-  { projectId, buckets: true, topics: [backupRequested], unsubscribed: true },
+  {
+    projectId,
+    buckets: true,
+    topics: [backupRequested],
+    unsubscribed: true,
+    env: { ACCESS_RULES_FILE: rulesFile },
+  },
 );
 // Migrations read with BigInt integers, as the CLI's client does.
 const db = new Firestore({
@@ -41,7 +57,6 @@ const db = new Firestore({
 });
 // Assertions read integers as numbers.
 const plain = sync.context.firestore;
-const scratch = await mkdtemp(join(tmpdir(), "contract-"));
 const streams: SseStream[] = [];
 let runs = 0;
 
@@ -55,8 +70,13 @@ beforeEach(() => resetFirestore(projectId));
 
 const quiet = { progress: { write: () => true }, out: { write: () => true } };
 
-async function write(document: string, data: Record<string, unknown>, uid = "alice") {
-  const response = await sync.post("/v1/sync", { collection: "notes", document, data }, { uid });
+async function write(
+  document: string,
+  data: Record<string, unknown>,
+  uid = "alice",
+  collection = "notes",
+) {
+  const response = await sync.post("/v1/sync", { collection, document, data }, { uid });
   assert.equal(response.status, 200, await response.text());
 }
 
@@ -66,8 +86,8 @@ async function remove(document: string): Promise<void> {
 }
 
 /** Backs up `notes` through the backup service's own consumer; resolves with the backup id. */
-async function backUp(): Promise<string> {
-  await db.doc("config/backup").set({ enabled: true, collections: ["notes"], retention_days: 30 });
+async function backUp(collections = ["notes"]): Promise<string> {
+  await db.doc("config/backup").set({ enabled: true, collections, retention_days: 30 });
   const status = await backup.push(backupRequested, { type: "manual" });
   assert.ok(status < 300, `the backup answered ${status}`);
   const records = await db.collection("backups").where("status", "==", "completed").get();
@@ -79,7 +99,10 @@ async function backUp(): Promise<string> {
   return newest;
 }
 
-function restore(backupId: string, options: { undelete?: boolean; dryRun?: boolean } = {}) {
+function restore(
+  backupId: string,
+  options: { undelete?: boolean; dryRun?: boolean; publisher?: Publisher } = {},
+) {
   return restoreBackup({
     sourceDb: backup.context.firestore,
     targetDb: backup.context.firestore,
@@ -92,7 +115,12 @@ function restore(backupId: string, options: { undelete?: boolean; dryRun?: boole
   });
 }
 
-function migrate(transform: MigrationTransform | undefined, from = "notes", to = "notes") {
+function migrate(
+  transform: MigrationTransform | undefined,
+  from = "notes",
+  to = "notes",
+  more: { deleteSource?: boolean; tombstoneRetentionMs?: number } = {},
+) {
   runs++;
   return runMigration(
     db,
@@ -103,7 +131,8 @@ function migrate(transform: MigrationTransform | undefined, from = "notes", to =
       transform,
       transformPath: undefined,
       recursive: false,
-      deleteSource: false,
+      deleteSource: more.deleteSource ?? false,
+      tombstoneRetentionMs: more.tombstoneRetentionMs,
       dryRun: false,
       resume: false,
       restart: true,
@@ -153,7 +182,8 @@ type Op =
   | { kind: "delete"; doc: string }
   | { kind: "backup" }
   | { kind: "restore"; pick: number; undelete: boolean; racing: boolean }
-  | { kind: "migrate"; m: number };
+  | { kind: "migrate"; m: number }
+  | { kind: "migrate-away" };
 
 const doc = fc.constantFrom("d0", "d1", "d2");
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -176,6 +206,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     weight: 2,
     arbitrary: fc.record({ kind: fc.constant("migrate"), m: fc.integer({ min: 0, max: 2 }) }),
   },
+  // Moves every note to an archive: the sources become tombstones, later writes re-create them.
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("migrate-away") }) },
 ) as fc.Arbitrary<Op>;
 
 describe("restore and migrate in place under the sync contract", () => {
@@ -191,7 +223,9 @@ describe("restore and migrate in place under the sync contract", () => {
           else if (step.kind === "delete") await remove(step.doc);
           else if (step.kind === "backup") backups.push(await backUp());
           else if (step.kind === "migrate") await migrate(setM(step.m));
-          else {
+          else if (step.kind === "migrate-away") {
+            await migrate(undefined, "notes", "notes_archive", { deleteSource: true });
+          } else {
             const id = backups[step.pick % Math.max(backups.length, 1)];
             if (id === undefined) continue;
             // Racing: sync writes to every document while the restore reads and writes them.
@@ -203,7 +237,7 @@ describe("restore and migrate in place under the sync contract", () => {
           await book.check(name);
         }
       }),
-      { numRuns: 6, seed: 1919, endOnFailure: true },
+      { numRuns: 8, seed: 1919, endOnFailure: true },
     );
   });
 
@@ -313,6 +347,143 @@ describe("restore and migrate in place under the sync contract", () => {
         .find((e) => e.document === "gone" && e.version === 3),
     );
     assert.deepEqual([event.op, event.source, event.uid], ["create", "backup-restore", undefined]);
+  });
+
+  test("--delete-source leaves tombstones in an app collection: apps are told, versions go on", async () => {
+    await write("moved-a", { title: "a" });
+    await write("moved-a", { title: "a2" });
+    await write("moved-b", { title: "b" }, "bob");
+    const feed = (await (
+      await sync.get("/v1/changes?collection=notes", { uid: "alice" })
+    ).json()) as { next_cursor: string };
+    const before = Date.now();
+    const day = 86_400_000;
+    const result = await migrate(undefined, "notes", "notes_archive", {
+      deleteSource: true,
+      tombstoneRetentionMs: 2 * day,
+    });
+    assert.deepEqual([result.counts.written, result.counts.deleted], [2, 2]);
+
+    const a = await plain.doc("notes/moved-a").get();
+    assert.deepEqual(
+      [a.get("deleted"), a.get("data"), a.get("version"), a.get("created_by")],
+      [true, undefined, 3, "alice"],
+    );
+    assert.equal(a.get("sync_source"), "migrate");
+    assert.ok(a.get("deleted_at") instanceof Timestamp);
+    const expires = (a.get("expire_at") as Timestamp).toMillis();
+    assert.ok(expires >= before + 2 * day && expires <= Date.now() + 2 * day, "expire_at");
+    assert.ok(a.get("readers.alice") instanceof Timestamp, "the readers' clocks are stamped");
+    assert.deepEqual(Object.keys(a.get("readers") as object), ["alice"]);
+    assert.deepEqual(
+      [
+        (await plain.doc("notes_archive/moved-a").get()).get("data"),
+        (await plain.doc("notes/moved-b").get()).get("version"),
+      ],
+      [{ title: "a2" }, 2],
+    );
+
+    // Apps that synced the notes see them deleted, in the feed and in events.
+    const later = (await (
+      await sync.get(`/v1/changes?collection=notes&since=${feed.next_cursor}`, { uid: "alice" })
+    ).json()) as { changes: { document: string; version: number; deleted?: boolean }[] };
+    assert.deepEqual(
+      later.changes.map((c) => [c.document, c.version, c.deleted]),
+      [["moved-a", 3, true]],
+    );
+    const deletions = await waitFor("the tombstones' events", () => {
+      const found = sync
+        .collected(realtimeUpdates)
+        .payloads<RealtimeUpdate>()
+        .filter((e) => e.op === "delete" && e.document.startsWith("moved-"));
+      return found.length >= 2 ? found : undefined;
+    });
+    assert.deepEqual(
+      deletions
+        .map((e) => [e.document, e.version, e.source, e.uid, e.created_by])
+        .sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+      [
+        ["moved-a", 3, "migrate", undefined, "alice"],
+        ["moved-b", 2, "migrate", undefined, "bob"],
+      ],
+    );
+
+    // Re-created by an app, a note continues from its tombstone's version.
+    await write("moved-a", { title: "again" });
+    assert.equal((await plain.doc("notes/moved-a").get()).get("version"), 4);
+    await waitFor("the published outbox entries deleted", async () =>
+      (await plain.collection(toolOutboxCollection).get()).empty ? true : undefined,
+    );
+  });
+
+  test("a restore whose publisher fails still gets its events out: the sweeper publishes them", async () => {
+    await write("p1", { n: 1 });
+    await write("p2", { n: 1 });
+    const backupId = await backUp();
+    await write("p1", { n: 2 });
+    await write("p2", { n: 2 });
+    const pubsub = new PubSub({ projectId, apiEndpoint: "127.0.0.1:9", emulatorMode: true });
+    const down = new Publisher(pubsub, { deadlineMs: 1_500 });
+    try {
+      const report = await restore(backupId, { publisher: down });
+      assert.deepEqual([report.collections[0]?.changed, report.events_pending], [2, 2]);
+    } finally {
+      await down.close();
+      await pubsub.close();
+    }
+    const restored = () =>
+      sync
+        .collected(realtimeUpdates)
+        .payloads<RealtimeUpdate>()
+        .filter((e) => e.source === "backup-restore" && ["p1", "p2"].includes(e.document));
+    assert.deepEqual(restored(), [], "nothing published by the restore");
+    const entries = await plain.collection(toolOutboxCollection).get();
+    assert.equal(entries.size, 1, "the page's events are in one outbox entry");
+
+    assert.equal(await sync.definition.sweeper.sweep(), 2);
+    const events = await waitFor("the swept events", () => {
+      const found = restored();
+      return found.length >= 2 ? found : undefined;
+    });
+    assert.deepEqual(events.map((e) => [e.document, e.version, e.op, e.uid]).sort(), [
+      ["p1", 3, "update", undefined],
+      ["p2", 3, "update", undefined],
+    ]);
+    const stored = await plain.doc("notes/p1").get();
+    assert.equal(events[0]?.timestamp, stored.updateTime?.toDate().toISOString());
+    await waitFor("the published entry deleted", async () =>
+      (await plain.collection(toolOutboxCollection).get()).empty ? true : undefined,
+    );
+  });
+
+  test("the backup service's restore gives members-policy documents readers for their members", async () => {
+    // Stored before the rules named the collection: readers hold the creator alone.
+    await plain.doc("shared_notes/s1").set({
+      data: { members: ["bob"], t: 1 },
+      version: 1,
+      created_by: "alice",
+      readers: { alice: Timestamp.now() },
+    });
+    const backupId = await backUp(["shared_notes"]);
+    await plain.doc("shared_notes/s1").delete();
+    const response = await backup.post(
+      `/v1/backups/${backupId}:restore`,
+      {},
+      { uid: "ops", claims: { admin: true } },
+    );
+    assert.equal(response.status, 200, await response.text());
+    const stored = await plain.doc("shared_notes/s1").get();
+    assert.deepEqual(Object.keys(stored.get("readers") as object).sort(), ["alice", "bob"]);
+    assert.equal(stored.get("version"), 2);
+    const bobs = await sync.get("/v1/documents/shared_notes/s1", { uid: "bob" });
+    assert.equal(bobs.status, 200, await bobs.text());
+    const feed = (await (
+      await sync.get("/v1/changes?collection=shared_notes", { uid: "bob" })
+    ).json()) as { changes: { document: string }[] };
+    assert.deepEqual(
+      feed.changes.map((c) => c.document),
+      ["s1"],
+    );
   });
 
   test("the docs' example transform works on documents as the API stores them", async () => {

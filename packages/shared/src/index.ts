@@ -119,12 +119,17 @@ export {
 } from "./telemetry.ts";
 export {
   contentKey,
+  defaultTombstoneRetentionMs,
+  isSyncDocument,
   planToolWrite,
   servedBySync,
   type ToolOutcome,
   type ToolWritePlan,
+  tombstoneOf,
 } from "./tool-writes/plan-tool-write.ts";
+export { toolOutboxCollection } from "./tool-writes/tool-outbox.ts";
 export {
+  type ToolEvents,
   type ToolItem,
   type ToolItemResult,
   ToolWriter,

@@ -16,6 +16,8 @@ export const backupEnvSchema = withDefaultPort(
      * with it, while every page costs a query (on the emulator, a scan up to its cursor).
      */
     BACKUP_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(defaultBackupPageSize),
+    /** The access rules restores compute readers from; sync's access-rules.json by default. */
+    ACCESS_RULES_FILE: z.string().min(1).optional(),
   }),
   8083,
 );

@@ -5,6 +5,7 @@ import { type BackupConfig, backupEnvSchema } from "./config.ts";
 import { firestoreFor, publisherFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
 import { parseRestoreArgs, restoreUsage, wantsHelp } from "./restore-args.ts";
+import { restoreAccessRules } from "./rules-file.ts";
 
 if (wantsHelp(process.argv.slice(2))) {
   process.stdout.write(`${restoreUsage}\n`);
@@ -50,6 +51,7 @@ try {
     dryRun: args.dryRun,
     undelete: args.undelete,
     publisher: events.publisher,
+    rules: restoreAccessRules(config.ACCESS_RULES_FILE),
     throttle: args.throttle,
     deadlineMs: config.DEADLINE_MS,
   });
@@ -62,6 +64,11 @@ try {
       `${verb} ${c.documents} documents of ${c.name} into ${args.project ?? config.GOOGLE_CLOUD_PROJECT}/${c.target}: ` +
         `${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged, ` +
         `${report.undelete ? c.undeleted : c.deleted_since} ${deleted}\n`,
+    );
+  }
+  if (report.events_pending > 0) {
+    process.stdout.write(
+      `${report.events_pending} realtime-updates events could not be published now; they wait in _outbox for the sync service's sweeper\n`,
     );
   }
   process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -12,6 +12,7 @@ import { bucketNamePattern } from "./backup-config.ts";
 import type { BackupConfig } from "./config.ts";
 import { firestoreFor, publisherFor } from "./firestore-client.ts";
 import { restoreBackup } from "./restore.ts";
+import { restoreAccessRules } from "./rules-file.ts";
 
 const collectionId = z.string().regex(/^[^/]+$/, "must be a collection id");
 
@@ -39,6 +40,8 @@ export function restoreRoutes(
   context: ServiceContext<BackupConfig>,
   verifyToken: TokenVerifier,
 ): (app: Express) => void {
+  // Loaded once, failing at start when ACCESS_RULES_FILE names a file that does not load.
+  const rules = restoreAccessRules(context.config.ACCESS_RULES_FILE);
   return (app) => {
     const auth = requireUser(verifyToken);
     app.post(/^\/v1\/backups\/([^/:]+):restore$/, auth, async (request, response) => {
@@ -77,6 +80,7 @@ export function restoreRoutes(
           dryRun: body.dry_run,
           undelete: body.undelete,
           publisher: events.publisher,
+          rules,
           deadlineMs: context.config.DEADLINE_MS,
         });
         response.json(report);

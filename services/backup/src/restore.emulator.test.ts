@@ -193,6 +193,7 @@ describe("restore", () => {
         },
       ],
       documents: 1,
+      events_pending: 0,
     });
     assert.equal(read_time, await manifestReadTime());
     assert.deepEqual([...(await dump(other, ["tags", "notes"])).keys()], ["tags/t1"]);

@@ -5,6 +5,7 @@ import { createGunzip } from "node:zlib";
 import type { Firestore } from "@google-cloud/firestore";
 import type { Bucket, Storage } from "@google-cloud/storage";
 import {
+  type AccessRules,
   AppError,
   type Publisher,
   type ToolItem,
@@ -38,9 +39,14 @@ export interface RestoreOptions {
   dryRun?: boolean;
   /** Bring back documents deleted in the target since the backup (else they stay deleted). */
   undelete?: boolean;
-  /** Publishes the restored documents' `realtime-updates` events (source "backup-restore"). */
+  /**
+   * Publishes the restored documents' `realtime-updates` events (source "backup-restore")
+   * right after their commit; what it does not publish waits in `_outbox` for sync's sweeper.
+   */
   publisher?: Publisher;
-  /** BulkWriter's 500/50/5 ramp-up, as production wants; off for an emulator or a bulk load. */
+  /** The app's access rules (sync's): a restored document's readers follow its members. */
+  rules?: AccessRules | undefined;
+  /** The 500/50/5 ramp-up, as production wants; off for an emulator or a bulk load. */
   throttle?: boolean;
   deadlineMs: number;
 }
@@ -71,6 +77,8 @@ export interface RestoreReport {
   read_time: string;
   collections: CollectionReport[];
   documents: number;
+  /** Events not published by the restore, left in `_outbox` for the sync service's sweeper. */
+  events_pending: number;
 }
 
 /** Restores a completed backup after verifying every object's checksum. */
@@ -96,11 +104,13 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRep
     read_time: manifest.read_time_iso,
     collections: [],
     documents: 0,
+    events_pending: 0,
   };
   for (const entry of chosen) {
-    const counts = await restoreObject(options, bucket, entry, prefix);
+    const { pending, ...counts } = await restoreObject(options, bucket, entry, prefix);
     report.collections.push({ name: entry.name, target: `${prefix}${entry.name}`, ...counts });
     report.documents += counts.documents;
+    report.events_pending += pending;
   }
   return report;
 }
@@ -138,7 +148,7 @@ async function loadManifest(
   return { bucket, manifest };
 }
 
-// A page is read from the target with one getAll and written together; a few are in flight.
+// A page is read from the target with one getAll and committed in batches; a few are in flight.
 const pageSize = 500;
 const pagesInFlight = 4;
 
@@ -152,24 +162,24 @@ const outcomeField: Record<ToolOutcome, keyof Omit<CollectionReport, "name" | "t
 
 /**
  * Streams one object into the target page by page, each written under the sync contract
- * (ToolWriter: versions continue from the target's, server-time `updated_at`, events), with
- * a bounded number of pages in flight; on a dry run the pages are only read and planned.
+ * (ToolWriter: versions continue from the target's, server-time `updated_at`, events through
+ * the outbox), with a bounded number of pages in flight; on a dry run the pages are only read
+ * and planned. Resolves with the counts and the events left to the sweeper.
  */
 async function restoreObject(
   options: RestoreOptions,
   bucket: Bucket,
   entry: Manifest["collections"][number],
   prefix: string,
-): Promise<Omit<CollectionReport, "name" | "target">> {
-  const writer = options.dryRun
-    ? undefined
-    : options.targetDb.bulkWriter({ throttling: options.throttle !== false });
+): Promise<Omit<CollectionReport, "name" | "target"> & { pending: number }> {
   const tool = new ToolWriter({
     db: options.targetDb,
-    writer,
-    publisher: options.dryRun ? undefined : options.publisher,
+    dryRun: options.dryRun === true,
+    publisher: options.publisher,
     source: toolSources.restore,
     undelete: options.undelete === true,
+    rules: options.rules,
+    throttle: options.throttle !== false,
     deadlineMs: options.deadlineMs,
   });
   const counts = { documents: 0, new: 0, changed: 0, unchanged: 0, deleted_since: 0, undeleted: 0 };
@@ -216,15 +226,15 @@ async function restoreObject(
     if (page.length > 0) send(page);
   } finally {
     await Promise.all(inFlight);
-    await writer?.close();
   }
+  // The events of what was written are published (or left to the sweeper) even on a failure.
+  const events = await tool.settled();
   if (failure)
     throw new AppError(
       "unavailable",
       `restoring ${entry.name} failed: ${(failure as Error).message}`,
       { cause: failure },
     );
-  await tool.settled();
   // The object was verified before; this catches it changing in between.
   if (hash.digest("hex") !== entry.sha256 || counts.documents !== entry.documents) {
     throw new AppError(
@@ -232,5 +242,5 @@ async function restoreObject(
       `${entry.object} changed during the restore (${counts.documents} of ${entry.documents} documents restored)`,
     );
   }
-  return counts;
+  return { ...counts, pending: events.pending };
 }

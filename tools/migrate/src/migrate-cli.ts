@@ -95,6 +95,13 @@ const rulesFile =
   process.env.ACCESS_RULES_FILE ??
   fileURLToPath(new URL("../../../services/sync/access-rules.json", import.meta.url));
 const rules = existsSync(rulesFile) ? loadAccessRules(rulesFile) : undefined;
+// A deleted source's tombstone lives as long as sync keeps its own (TOMBSTONE_RETENTION_DAYS).
+const retentionDays = Number(process.env.TOMBSTONE_RETENTION_DAYS ?? 30);
+if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3_650) {
+  badArguments(
+    `TOMBSTONE_RETENTION_DAYS must be a whole number of days from 1 to 3650, not "${process.env.TOMBSTONE_RETENTION_DAYS}"`,
+  );
+}
 const stop = new AbortController();
 process.once("SIGINT", () => {
   process.stderr.write("\nmigrate: stopping after the pages in flight (Ctrl-C again to quit)\n");
@@ -117,6 +124,7 @@ try {
       maxWriteAttempts: 10,
       publisher,
       rules,
+      tombstoneRetentionMs: retentionDays * 86_400_000,
       signal: stop.signal,
     },
     { progress: process.stderr, out: process.stdout },

@@ -4,7 +4,13 @@ import type {
   Firestore,
   QueryDocumentSnapshot,
 } from "@google-cloud/firestore";
-import type { ToolItem, ToolWriter } from "@syncstack/shared";
+import {
+  isSyncDocument,
+  servedBySync,
+  type ToolItem,
+  type ToolWriter,
+  tombstoneOf,
+} from "@syncstack/shared";
 import { applyTransform } from "./apply-transform.ts";
 import { emptyCounts, type MigrationCounts } from "./checkpoint.ts";
 import { copySubtree } from "./copy-subtree.ts";
@@ -23,6 +29,8 @@ export interface PageContext {
   transform: MigrationTransform | undefined;
   recursive: boolean;
   deleteSource: boolean;
+  /** How long a deleted source's tombstone is kept. */
+  tombstoneRetentionMs: number;
   pageSize: number;
 }
 
@@ -128,16 +136,44 @@ export async function migratePage(
   return { counts, failures };
 }
 
+/**
+ * Deletes copied sources. In a collection the sync API serves a sync document becomes a
+ * tombstone through the tool's writer (next version, readers, a `delete` event: apps that
+ * synced it are told, and a document re-created there continues its versions), and only if
+ * it is still the version copied; anything else is deleted outright. With `--recursive`
+ * the subcollections go too.
+ */
 async function deleteSources(
   context: PageContext,
   docs: readonly QueryDocumentSnapshot[],
 ): Promise<(string | undefined)[]> {
   const { db, writer } = context;
   if (!writer) return docs.map(() => undefined);
+  const reasons = new Map<QueryDocumentSnapshot, string | undefined>();
+  const synced = docs.filter((doc) => servedBySync(doc.ref) && isSyncDocument(doc.data()));
+  const results = await context.tool
+    .writePage(
+      synced.map((doc) => ({
+        ref: doc.ref,
+        fields: tombstoneOf(doc.data(), Date.now(), context.tombstoneRetentionMs),
+        unchangedSince: doc.updateTime,
+      })),
+    )
+    .catch((error: unknown) => synced.map(() => ({ outcome: "changed" as const, error })));
+  for (const [index, doc] of synced.entries()) {
+    const error = results[index]?.error;
+    reasons.set(doc, error === undefined ? undefined : describeWriteError(error));
+  }
   const remove = async (doc: QueryDocumentSnapshot) => {
     try {
-      await (context.recursive ? db.recursiveDelete(doc.ref, writer) : writer.delete(doc.ref));
-      return undefined;
+      if (!reasons.has(doc)) {
+        await (context.recursive ? db.recursiveDelete(doc.ref, writer) : writer.delete(doc.ref));
+      } else if (reasons.get(doc) === undefined && context.recursive) {
+        for (const below of await doc.ref.listCollections()) {
+          await db.recursiveDelete(below, writer);
+        }
+      }
+      return reasons.get(doc);
     } catch (error) {
       return describeWriteError(error);
     }

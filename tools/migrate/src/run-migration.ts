@@ -1,5 +1,11 @@
 import type { Firestore } from "@google-cloud/firestore";
-import { type AccessRules, type Publisher, ToolWriter, toolSources } from "@syncstack/shared";
+import {
+  type AccessRules,
+  defaultTombstoneRetentionMs,
+  type Publisher,
+  ToolWriter,
+  toolSources,
+} from "@syncstack/shared";
 import {
   checkpointVersion,
   emptyCounts,
@@ -39,9 +45,12 @@ export interface MigrationOptions {
   maxWriteAttempts: number;
   /**
    * Publishes the `realtime-updates` events (source "migrate") of documents written into a
-   * collection the sync API serves; without one none are published (tests of other things).
+   * collection the sync API serves right after their commit; the events are in `_outbox`
+   * either way, and what is not published the sync service's sweeper publishes.
    */
   publisher?: Publisher | undefined;
+  /** How long a deleted source's tombstone is kept (`expire_at`), as sync's TOMBSTONE_RETENTION_DAYS. */
+  tombstoneRetentionMs?: number;
   /** The app's access rules, from which a document's `readers` follow its members. */
   rules?: AccessRules | undefined;
   /** Deadline of one read of the targets' current versions. */
@@ -115,14 +124,24 @@ export async function runMigration(
       });
   const tool = new ToolWriter({
     db,
-    writer,
-    publisher: options.dryRun ? undefined : options.publisher,
+    dryRun: options.dryRun,
+    publisher: options.publisher,
     source: toolSources.migrate,
     undelete: false,
     rules: options.rules,
+    throttle: options.throttling,
+    maxAttempts: options.maxWriteAttempts,
+    onRetry: () => counts.retries++,
     deadlineMs: options.deadlineMs ?? 60_000,
   });
-  const context = { ...options, db, writer, tool, target: db.collection(options.to) };
+  const context = {
+    ...options,
+    db,
+    writer,
+    tool,
+    target: db.collection(options.to),
+    tombstoneRetentionMs: options.tombstoneRetentionMs ?? defaultTombstoneRetentionMs,
+  };
   const progress = startProgress(io.progress, { label, done: counts.read });
   const readBefore = counts.read;
   // Counting can take a while on a large collection: the copy starts at once. A failing count
@@ -162,16 +181,19 @@ export async function runMigration(
     await writer?.close();
     progress.finish();
   }
-  await tool.settled();
+  const events = await tool.settled();
   await save(exhausted);
   const seconds = (performance.now() - started) / 1_000;
-  const result = finished(
-    exhausted ? "complete" : "interrupted",
-    options,
-    counts,
-    counts.read - readBefore,
-    seconds,
-  );
+  const result = {
+    ...finished(
+      exhausted ? "complete" : "interrupted",
+      options,
+      counts,
+      counts.read - readBefore,
+      seconds,
+    ),
+    eventsPending: events.pending,
+  };
   io.out.write(formatSummary(label, result, options));
   return result;
 }

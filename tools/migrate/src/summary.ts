@@ -11,6 +11,8 @@ export interface MigrationResult {
   checkpointPath: string | undefined;
   /** The failure report, when there are failures. */
   reportPath: string | undefined;
+  /** Events this run could not publish, left in `_outbox` for the sync service's sweeper. */
+  eventsPending?: number;
 }
 
 /** The end-of-run summary: how it ended, then read, written, skipped, failed and the rest. */
@@ -54,6 +56,10 @@ export function formatSummary(
     lines.push(line("deleted", counts.deleted, `source documents ${would}deleted`));
   if (counts.retries > 0)
     lines.push(line("retried", counts.retries, "writes retried (contention, unavailable)"));
+  if (result.eventsPending)
+    lines.push(
+      `  ${n(result.eventsPending)} realtime-updates events wait in _outbox for the sync service's sweeper`,
+    );
   return `${lines.join("\n")}\n`;
 }
 

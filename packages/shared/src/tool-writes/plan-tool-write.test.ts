@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { FieldValue, Firestore } from "@google-cloud/firestore";
+import { AccessRules } from "../access-rules.ts";
 import { isToolEvent, toolSources } from "../topics/realtime-updates.ts";
-import { planToolWrite, servedBySync } from "./plan-tool-write.ts";
+import { planToolWrite, servedBySync, tombstoneOf } from "./plan-tool-write.ts";
 
 // A client that never connects: references and sentinels only.
 const db = new Firestore({ projectId: "demo-plan" });
@@ -67,6 +68,22 @@ describe("how a tool's write is planned", () => {
     });
     const raw = planToolWrite(db.doc("notes/raw"), { n: 1 }, undefined, options);
     assert.deepEqual(raw, { outcome: "new", fields: { n: 1 } });
+  });
+
+  test("a tombstone is sync's: no data, deleted_at, expire_at, the next version, the deleted document's readers", () => {
+    const rules = new AccessRules({
+      shared_notes: { policy: "members", members_field: "members" },
+    });
+    const ref = db.doc("shared_notes/s1");
+    const live = { ...note({ members: ["bob"] }, 4), readers: { alice: true, bob: true } };
+    const wanted = tombstoneOf(live, 1_000, 86_400_000);
+    assert.equal("data" in wanted, false);
+    assert.equal(wanted.deleted, true);
+    assert.ok(wanted.deleted_at instanceof FieldValue);
+    assert.equal((wanted.expire_at as { toMillis(): number }).toMillis(), 86_401_000);
+    const plan = planToolWrite(ref, wanted, live, { ...options, rules });
+    assert.deepEqual([plan.op, plan.version, plan.outcome], ["delete", 5, "changed"]);
+    assert.deepEqual(Object.keys(plan.fields?.readers as object).sort(), ["alice", "bob"]);
   });
 
   test("tool events are told apart by their source", () => {

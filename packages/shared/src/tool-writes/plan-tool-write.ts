@@ -1,4 +1,9 @@
-import { type DocumentData, type DocumentReference, FieldValue } from "@google-cloud/firestore";
+import {
+  type DocumentData,
+  type DocumentReference,
+  FieldValue,
+  Timestamp,
+} from "@google-cloud/firestore";
 import { type AccessRules, readersOf, storedMembers } from "../access-rules.ts";
 import { encodeValue } from "../firestore-codec.ts";
 import { collectionNames } from "../registry/collections.ts";
@@ -101,7 +106,10 @@ export function planToolWrite(
   fields.updated_at = FieldValue.serverTimestamp();
   fields.sync_source = options.source;
   fields.readers = Object.fromEntries(
-    readersFor(ref, wanted, options.rules).map((uid) => [uid, FieldValue.serverTimestamp()]),
+    readersFor(ref, wanted, current, options.rules).map((uid) => [
+      uid,
+      FieldValue.serverTimestamp(),
+    ]),
   );
   const op: RealtimeUpdate["op"] = wantedDeleted
     ? "delete"
@@ -111,14 +119,22 @@ export function planToolWrite(
   return { outcome, fields, op, version };
 }
 
+/**
+ * The readers of a written document: its creator and, under the rules, the members its data
+ * names. A tombstone has no data: it keeps the readers of the document it deletes (as sync's
+ * delete does), so everyone who could read that document learns of its deletion.
+ */
 function readersFor(
   ref: DocumentReference,
   wanted: DocumentData,
+  current: DocumentData | undefined,
   rules: AccessRules | undefined,
 ): string[] {
   const createdBy = typeof wanted.created_by === "string" ? wanted.created_by : undefined;
-  if (rules) {
-    const data = wanted.data as Record<string, unknown> | undefined;
+  const data = (wanted.data ?? (wanted.deleted === true ? current?.data : undefined)) as
+    | Record<string, unknown>
+    | undefined;
+  if (rules && data !== undefined) {
     const members = storedMembers(rules.policyOf(ref.parent.id), data);
     return readersOf({ createdBy, members });
   }
@@ -127,6 +143,29 @@ function readersFor(
     stored && typeof stored === "object" ? Object.keys(stored as Record<string, unknown>) : [];
   return readersOf({ createdBy, members: keys });
 }
+
+/**
+ * The tombstone that replaces a deleted document, as sync writes one: its data removed,
+ * `deleted: true`, `deleted_at` the server's time and `expire_at` (the TTL policy's field)
+ * `retentionMs` from `nowMs`; the creator and the other fields stay. A tool writes it
+ * through planToolWrite, which gives it the next version, readers and a `delete` event.
+ */
+export function tombstoneOf(
+  current: DocumentData,
+  nowMs: number,
+  retentionMs: number,
+): Record<string, unknown> {
+  const { data: _data, ...kept } = current;
+  return {
+    ...kept,
+    deleted: true,
+    deleted_at: FieldValue.serverTimestamp(),
+    expire_at: Timestamp.fromMillis(nowMs + retentionMs),
+  };
+}
+
+/** How long sync keeps a tombstone unless TOMBSTONE_RETENTION_DAYS says otherwise. */
+export const defaultTombstoneRetentionMs = 30 * 86_400_000;
 
 function versionOf(fields: DocumentData | undefined): number {
   const value = fields?.version;
