@@ -30,7 +30,10 @@ export function SignIn({ auth, refused }: { auth: Auth; refused: string | null }
   return (
     <form className="card sign-in" onSubmit={submit}>
       <h1>syncstack console</h1>
-      <p className="muted">For admins: an account with the claim admin: true.</p>
+      <p className="muted">
+        For admins: an account with the claim admin: true. On the local stack, make one with{" "}
+        <code>./syncstack user add you@example.com a-password --admin</code>.
+      </p>
       <label>
         Email
         <input name="email" type="email" autoComplete="username" required data-testid="email" />
