@@ -134,7 +134,7 @@ export async function benchBackup(env: {
         `| ${label} | raw paged read (${pageSize.toLocaleString("en-US")} a page) | ${fmt(read.perSecond)} | 1.00 | - |`,
         `| ${label} | backup (request -> completed record) | ${fmt(backup.perSecond)} | ${benchRounds > 1 ? `${ratio.toFixed(2)} (${all})` : ratio.toFixed(2)} | ${fmt(peakMiB)} |`,
         `| ${label} | raw BulkWriter set(), throttling off | ${fmt(write.perSecond)} | 1.00 | - |`,
-        `| ${label} | restore (verify + getAll + BulkWriter + events) | ${fmt(restore.perSecond)} | ${(restore.perSecond / write.perSecond).toFixed(2)} | - |`,
+        `| ${label} | restore (verify + getAll + commits with their outbox entry + events) | ${fmt(restore.perSecond)} | ${(restore.perSecond / write.perSecond).toFixed(2)} | - |`,
       );
       summary.push(
         `${label}: backup / raw read ${ratio.toFixed(2)} (target >= 0.70), restore / raw BulkWriter ${(restore.perSecond / write.perSecond).toFixed(2)} (target >= 0.70)`,

@@ -81,7 +81,12 @@ export async function migratePage(
       reasons[index] = `invalid data: ${(error as Error).message}`;
       continue;
     }
-    items.push({ ref, fields: outcome.data });
+    // In place, the source just read is the target's current document: no second read.
+    items.push({
+      ref,
+      fields: outcome.data,
+      ...(ref.path === doc.ref.path ? { current: doc } : {}),
+    });
     itemOf.push(index);
   }
   // The page's targets are read in one getAll, and every write queued before one flush.
@@ -156,6 +161,7 @@ async function deleteSources(
       synced.map((doc) => ({
         ref: doc.ref,
         fields: tombstoneOf(doc.data(), Date.now(), context.tombstoneRetentionMs),
+        current: doc,
         unchangedSince: doc.updateTime,
       })),
     )

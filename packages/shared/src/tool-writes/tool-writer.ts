@@ -47,6 +47,11 @@ export interface ToolItem {
    * still be the version that was copied); else the item fails.
    */
   unchangedSince?: Timestamp;
+  /**
+   * The document as the caller just read it (an in-place migration's source): not read
+   * again; the write's precondition on its update time still catches a change since.
+   */
+  current?: DocumentSnapshot;
 }
 
 /** What became of one item; `error` when its write failed (the outcome is the planned one). */
@@ -63,6 +68,9 @@ export interface ToolEvents {
 
 // Firestore's getAll takes up to 500 documents per call in practice.
 const readChunk = 500;
+// A page of at least this many documents, none of them in the target, makes the next pages
+// assume their documents absent rather than read them.
+const assumeAbsentAfter = 50;
 const transientCodes: ReadonlySet<number> = new Set([
   grpcStatus.ABORTED,
   grpcStatus.UNAVAILABLE,
@@ -98,6 +106,7 @@ export class ToolWriter {
   readonly #done: DocumentReference[] = [];
   #published = 0;
   #pending = 0;
+  #assumeAbsent = false;
 
   constructor(options: ToolWriterOptions) {
     this.#options = options;
@@ -107,7 +116,7 @@ export class ToolWriter {
 
   /** Plans and (unless a dry run) writes `items`; resolves once every write has settled. */
   async writePage(items: readonly ToolItem[]): Promise<ToolItemResult[]> {
-    const snapshots = await this.#read(items.map((item) => item.ref));
+    const snapshots = await this.#readPage(items);
     const results: ToolItemResult[] = [];
     const entries = items.map((item, index) => ({ item, snapshot: snapshots[index], index }));
     const size = this.#options.commitSize ?? 100;
@@ -127,6 +136,24 @@ export class ToolWriter {
     while (this.#events.size > 0) await Promise.all([...this.#events]);
     await this.#deleteDone();
     return { published: this.#published, pending: this.#pending };
+  }
+
+  /**
+   * The page's current documents: those the caller knows (`current`) as given; the rest with
+   * getAll, unless the last page found none of its documents (a new target: a copy into a
+   * new collection, a restore into an empty database), when they are assumed absent and
+   * created with the precondition that they do not exist. One that does fails its commit with
+   * ALREADY_EXISTS, which is re-read and split like any precondition failure, and turns the
+   * reads back on: a cost, never a wrong version.
+   */
+  async #readPage(items: readonly ToolItem[]): Promise<(DocumentSnapshot | undefined)[]> {
+    const unknown = items.flatMap((item, index) => (item.current ? [] : [index]));
+    const snapshots: (DocumentSnapshot | undefined)[] = items.map((item) => item.current);
+    if (this.#assumeAbsent || unknown.length === 0) return snapshots;
+    const read = await this.#read(unknown.map((index) => (items[index] as ToolItem).ref));
+    for (const [position, index] of unknown.entries()) snapshots[index] = read[position];
+    this.#assumeAbsent = unknown.length >= assumeAbsentAfter && read.every((s) => !s.exists);
+    return snapshots;
   }
 
   async #read(refs: readonly DocumentReference[]): Promise<DocumentSnapshot[]> {
@@ -219,6 +246,7 @@ export class ToolWriter {
       return this.#commit(again, results, attempt + 1);
     }
     const precondition = code !== undefined && preconditionFailures.has(code);
+    if (code === grpcStatus.ALREADY_EXISTS) this.#assumeAbsent = false;
     if (entries.length > 1) {
       const halves = [entries.slice(0, entries.length >> 1), entries.slice(entries.length >> 1)];
       await Promise.all(
