@@ -1,33 +1,22 @@
 /** The console API's answers, as tools/console-server sends them. */
 
-export interface SubscriptionView {
-  name: string;
-  service: string;
-  delivery: "push" | "pull";
-  ack_deadline_seconds: number;
-  ordered: boolean;
-  filter: string | null;
-  exists: boolean;
-  push_endpoint: string | null;
-  dead_letters: number;
-}
+import type {
+  ServiceView,
+  SubscriptionRates,
+  SubscriptionView,
+  TopicView,
+  TopologyMetrics,
+  TraceSummary,
+} from "@syncstack/console-server/views";
 
-export interface TopicView {
-  name: string;
-  description: string;
-  publishers: string[];
-  scheduled: string | null;
-  subscriptions: SubscriptionView[];
-  dead_letter_topic: string;
-  dead_letter_subscription: string;
-  dead_letters: number;
-}
-
-export interface ServiceView {
-  name: string;
-  url: string | null;
-  health: "ok" | "failing" | "unknown";
-}
+export type {
+  ServiceView,
+  SubscriptionRates,
+  SubscriptionView,
+  TopicView,
+  TopologyMetrics,
+  TraceSummary,
+};
 
 export interface StatsFigures {
   total_users?: number;
@@ -37,26 +26,6 @@ export interface StatsFigures {
   [field: string]: unknown;
 }
 
-/** A subscription's messages per minute (over the last minute) and since its process started. */
-export interface SubscriptionRates {
-  handled_per_min: number;
-  failed_per_min: number;
-  dead_lettered_per_min: number;
-  handled_total: number;
-  failed_total: number;
-  dead_lettered_total: number;
-}
-
-/** The topology's figures from the telemetry collector's metric series. */
-export interface TopologyMetrics {
-  source: string | null;
-  error: string | null;
-  subscriptions: Record<string, SubscriptionRates>;
-  requests_per_min: Record<string, number>;
-  outbox_backlog: number | null;
-  as_of: string | null;
-}
-
 /** What the live stream and `/v1/console/topology` send. */
 export interface Snapshot {
   topology: { services: ServiceView[]; topics: TopicView[]; pubsub_error: string | null };
@@ -64,17 +33,6 @@ export interface Snapshot {
   /** The latest backup records' states. */
   backups: { id: string; status: string }[];
   stats: StatsFigures | null;
-}
-
-/** A trace in the collector's list of recent ones. */
-export interface TraceSummary {
-  traceId: string;
-  root: string;
-  services: string[];
-  spans: number;
-  errors: number;
-  startTime: string;
-  durationMs: number;
 }
 
 export interface SpanView {

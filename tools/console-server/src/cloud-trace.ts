@@ -3,6 +3,9 @@
 // https://cloud.google.com/trace/docs/reference/v1/rest/v1/projects.traces (Trace, TraceSpan)
 // https://cloud.google.com/trace/docs/reference/v1/rest/v1/projects.traces/list
 import { AppError } from "@syncstack/shared";
+import type { TraceSummary } from "./views.ts";
+
+export type { TraceSummary };
 
 /** A TraceSpan as `projects.traces` answers it (every field but spanId may be missing). */
 export interface CloudTraceSpan {
@@ -47,17 +50,6 @@ export interface SpanView {
   statusMessage?: string;
   attributes: Record<string, string>;
   events: never[];
-}
-
-/** A trace in the collector's `/api/traces` list. */
-export interface TraceSummary {
-  traceId: string;
-  root: string;
-  services: string[];
-  spans: number;
-  errors: number;
-  startTime: string;
-  durationMs: number;
 }
 
 /**

@@ -1,4 +1,7 @@
 import { describeError, metricNames } from "@syncstack/shared";
+import type { SubscriptionRates, TopologyMetrics } from "./views.ts";
+
+export type { SubscriptionRates, TopologyMetrics };
 
 const healthRoutes = new Set(["/healthz", "/readyz"]);
 
@@ -11,31 +14,6 @@ export interface CollectorSeries {
   service: string;
   attributes: Record<string, unknown>;
   points: { time: string; value: number }[];
-}
-
-/** A subscription's messages over the last minute (and since its process started). */
-export interface SubscriptionRates {
-  handled_per_min: number;
-  failed_per_min: number;
-  dead_lettered_per_min: number;
-  handled_total: number;
-  failed_total: number;
-  dead_lettered_total: number;
-}
-
-/** What the topology shows from the collector's series; null fields: no series yet. */
-export interface TopologyMetrics {
-  /** Where the figures come from, or null when the console has no collector. */
-  source: string | null;
-  error: string | null;
-  /** By subscription name. */
-  subscriptions: Record<string, SubscriptionRates>;
-  /** Requests per minute by service (every route and status but the health checks). */
-  requests_per_min: Record<string, number>;
-  /** The sync service's outbox entries not yet known published (the latest point). */
-  outbox_backlog: number | null;
-  /** The newest point the figures include. */
-  as_of: string | null;
 }
 
 /**

@@ -8,6 +8,9 @@ import {
   subscriptionName,
   topics,
 } from "@syncstack/shared";
+import type { ServiceView, SubscriptionView, TopicView } from "./views.ts";
+
+export type { ServiceView, SubscriptionView, TopicView };
 
 /**
  * A W3C trace context whose sampled flag is off: the services do not record the console's
@@ -16,41 +19,6 @@ import {
  */
 function unsampledTraceparent(): string {
   return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-00`;
-}
-
-/** One subscription of the registry, and what Pub/Sub has for it. */
-export interface SubscriptionView {
-  name: string;
-  service: string;
-  delivery: "push" | "pull";
-  ack_deadline_seconds: number;
-  ordered: boolean;
-  filter: string | null;
-  /** Whether Pub/Sub has the subscription (false: the deployment drifted from the registry). */
-  exists: boolean;
-  push_endpoint: string | null;
-  /** The topic's dead letters this subscription gave up on. */
-  dead_letters: number;
-}
-
-/** One topic of the registry with its subscriptions and the dead letters it holds. */
-export interface TopicView {
-  name: string;
-  description: string;
-  publishers: string[];
-  scheduled: string | null;
-  subscriptions: SubscriptionView[];
-  dead_letter_topic: string;
-  dead_letter_subscription: string;
-  /** Messages kept by the dead-letter subscription now. */
-  dead_letters: number;
-}
-
-/** A service of the registry and whether it answers its health check. */
-export interface ServiceView {
-  name: string;
-  url: string | null;
-  health: "ok" | "failing" | "unknown";
 }
 
 /** The whole system's shape: services, topics and subscriptions, from the registry and Pub/Sub. */
