@@ -4,21 +4,17 @@
 // is refused. Screenshots go to test-results/console/.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Firestore } from "@google-cloud/firestore";
 import { PubSub } from "@google-cloud/pubsub";
 import {
   chromiumPath,
-  freePort,
   type RunningStack,
-  type StackOptions,
+  type ScratchStack,
   setCustomClaims,
   signIn,
   signUp,
-  startStack,
+  startScratchStack,
 } from "@syncstack/local-stack";
 import {
   deadLetterAttributes,
@@ -35,9 +31,9 @@ import { ConsolePage } from "./console-page.ts";
 
 const projectId = "demo-console-e2e";
 const password = "secret-password";
-const lines: string[] = [];
+let lines: string[] = [];
+let scratch: ScratchStack | undefined;
 let stack: RunningStack;
-let stateDir: string;
 let db: Firestore;
 let pubsub: PubSub;
 let publisher: Publisher;
@@ -55,28 +51,13 @@ before(async () => {
   // This process talks to the stack's own emulators, not the test runner's.
   for (const name of ["PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"])
     delete process.env[name];
-  stateDir = await mkdtemp(join(tmpdir(), "syncstack-console-e2e-"));
-  const ports = {
-    pubsub: await freePort(),
-    firestore: await freePort(),
-    auth: await freePort(),
-    storage: await freePort(),
-    telemetry: await freePort(),
-    console: await freePort(),
-  } as StackOptions["ports"];
-  for (const name of serviceNames) ports[name] = await freePort();
-  stack = await startStack({
+  scratch = await startScratchStack({
     projectId,
-    ports,
-    stateDir,
-    persist: false,
-    firestoreHeapMiB: 512,
-    serviceEnv: { LOG_LEVEL: "WARNING", LIVE_INTERVAL_MS: "500" },
-    output: (part) => (line) => {
-      lines.push(`${part} | ${line}`);
-      if (lines.length > 200) lines.shift();
-    },
+    parts: ["telemetry", "console"],
+    serviceEnv: { LIVE_INTERVAL_MS: "500" },
   });
+  stack = scratch.stack;
+  lines = scratch.lines;
   consoleUrl = stack.file.console ?? "";
   db = new Firestore({ projectId, host: stack.file.firestore, ssl: false });
   pubsub = new PubSub({ projectId, apiEndpoint: stack.file.pubsub, emulatorMode: true });
@@ -103,8 +84,7 @@ after(async () => {
   await publisher?.close();
   await pubsub?.close();
   await db?.terminate();
-  await stack?.stop();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await scratch?.stop();
 });
 
 /** A failing step keeps a screenshot and carries the stack's last lines. */

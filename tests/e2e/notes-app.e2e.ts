@@ -2,29 +2,24 @@
 // local stack (emulators, the Auth emulator, the services and the app's Vite server).
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Firestore } from "@google-cloud/firestore";
 import {
   chromiumPath,
-  freePort,
   type RunningStack,
-  type StackOptions,
+  type ScratchStack,
   signIn,
-  startStack,
+  startScratchStack,
 } from "@syncstack/local-stack";
-import { serviceNames } from "@syncstack/shared";
 import { waitFor } from "@syncstack/shared/testing";
 import { type BrowserUser, launchUser } from "./browser.ts";
 import { NotesPage, type ShownNote } from "./notes-page.ts";
 
 const projectId = "demo-notes-e2e";
 const password = "secret-password";
-const lines: string[] = [];
+let lines: string[] = [];
+let scratch: ScratchStack | undefined;
 let stack: RunningStack;
-let stateDir: string;
 let db: Firestore;
 const users: BrowserUser[] = [];
 let alice: NotesPage;
@@ -40,27 +35,9 @@ before(async () => {
   // This process talks to the stack's own emulators, not the test runner's.
   for (const name of ["PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"])
     delete process.env[name];
-  stateDir = await mkdtemp(join(tmpdir(), "syncstack-e2e-"));
-  const ports = {
-    pubsub: await freePort(),
-    firestore: await freePort(),
-    auth: await freePort(),
-    storage: await freePort(),
-    app: await freePort(),
-  } as StackOptions["ports"];
-  for (const name of serviceNames) ports[name] = await freePort();
-  stack = await startStack({
-    projectId,
-    ports,
-    stateDir,
-    persist: false,
-    firestoreHeapMiB: 512,
-    serviceEnv: { LOG_LEVEL: "WARNING" },
-    output: (part) => (line) => {
-      lines.push(`${part} | ${line}`);
-      if (lines.length > 200) lines.shift();
-    },
-  });
+  scratch = await startScratchStack({ projectId, parts: ["app"] });
+  stack = scratch.stack;
+  lines = scratch.lines;
   db = new Firestore({ projectId, host: stack.file.firestore, ssl: false });
   const [a, b] = await Promise.all([launchUser(), launchUser()]);
   users.push(a, b);
@@ -78,8 +55,7 @@ before(async () => {
 after(async () => {
   await Promise.allSettled(users.map((user) => user.close()));
   await db?.terminate();
-  await stack?.stop();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await scratch?.stop();
 });
 
 /** A failing step's message carries the stack's last lines. */

@@ -1,18 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { PubSub } from "@google-cloud/pubsub";
 import {
   chromiumPath,
-  freePort,
   type RunningStack,
-  type StackOptions,
   setCustomClaims,
   signIn,
   signUp,
-  startStack,
+  startScratchStack,
 } from "@syncstack/local-stack";
-import { Publisher, serviceNames, statsTick } from "@syncstack/shared";
+import { Publisher, statsTick } from "@syncstack/shared";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { fmt, percentile } from "./measure.ts";
 
@@ -113,25 +108,8 @@ async function seed(stack: RunningStack, adminToken: string): Promise<void> {
  * (the sign-in form: same server, same bundle, no data), alternated in each round; medians.
  */
 export async function benchConsole(): Promise<string> {
-  const stateDir = await mkdtemp(join(tmpdir(), "syncstack-bench-console-"));
-  const ports = {
-    pubsub: await freePort(),
-    firestore: await freePort(),
-    auth: await freePort(),
-    storage: await freePort(),
-    telemetry: await freePort(),
-    console: await freePort(),
-  } as StackOptions["ports"];
-  for (const name of serviceNames) ports[name] = await freePort();
-  const stack = await startStack({
-    projectId,
-    ports,
-    stateDir,
-    persist: false,
-    firestoreHeapMiB: 512,
-    serviceEnv: { LOG_LEVEL: "WARNING" },
-    output: () => () => {},
-  });
+  const scratch = await startScratchStack({ projectId, parts: ["telemetry", "console"] });
+  const { stack } = scratch;
   let browser: Browser | undefined;
   try {
     const ops = await signUp(stack.file.auth, "ops@example.com", password);
@@ -186,8 +164,7 @@ export async function benchConsole(): Promise<string> {
     return lines.join("\n");
   } finally {
     await browser?.close();
-    await stack.stop();
-    await rm(stateDir, { recursive: true, force: true });
+    await scratch.stop();
   }
 }
 

@@ -6,6 +6,7 @@ export { freePort } from "./free-port.ts";
 export { notesAppDir } from "./notes-app.ts";
 export { repoRoot } from "./paths.ts";
 export { groupCpuMs, groupJitCpuMs, type ManagedProcess, startService } from "./process-group.ts";
+export { type ScratchStack, startScratchStack } from "./scratch-stack.ts";
 export {
   nodeOptionsOf,
   type RunningStack,
