@@ -86,8 +86,13 @@ async function runTests(patterns: string[], concurrency: number): Promise<number
 }
 
 let code = 0;
-if (files.length > 0) code = await runTests(files, 2);
-else {
+if (files.length > 0) {
+  // Browser and fault tests each start a whole stack (an Auth emulator among them): one at a time.
+  const alone = (file: string) => file.endsWith(".e2e.ts") || file.endsWith(".chaos.ts");
+  const together = files.filter((file) => !alone(file));
+  if (together.length > 0) code = await runTests(together, 2);
+  for (const file of files.filter(alone)) if (code === 0) code = await runTests([file], 1);
+} else {
   if (!chaosOnly) code = await runTests(defaultPatterns, 2);
   if (code === 0 && !chaosOnly) code = await runTests(e2ePatterns, 1);
   if (code === 0 && !skipChaos) code = await runTests(chaosPatterns, 1);
