@@ -53,6 +53,7 @@ export function syncService(
   const live = new LiveChanges(context.logger, {
     share: config.STREAM_LISTENERS === "shared",
     settleMs,
+    lingerMs: config.STREAM_LISTENER_LINGER_MS,
   });
   const streams = new ChangeStreams(live, context.logger, {
     heartbeatMs: config.STREAM_HEARTBEAT_MS,

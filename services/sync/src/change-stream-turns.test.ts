@@ -38,7 +38,12 @@ test("catch-ups past the cap wait and start first come, first served", async () 
   const running = catchUps.map((catchUp) => instance.catchUp(catchUp.work));
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(order, ["a", "b"]);
-  assert.deepEqual(instance.catchUps, { running: 2, waiting: 2, peak: { running: 2, waiting: 2 } });
+  assert.deepEqual(instance.catchUps, {
+    running: 2,
+    waiting: 2,
+    peak: { running: 2, waiting: 2 },
+    fromListener: 0,
+  });
   b?.finish();
   await running[1];
   await new Promise((resolve) => setImmediate(resolve));
@@ -49,7 +54,12 @@ test("catch-ups past the cap wait and start first come, first served", async () 
   d?.finish();
   await Promise.all(running);
   assert.deepEqual(order, ["a", "b", "c", "d"]);
-  assert.deepEqual(instance.catchUps, { running: 0, waiting: 0, peak: { running: 2, waiting: 2 } });
+  assert.deepEqual(instance.catchUps, {
+    running: 0,
+    waiting: 0,
+    peak: { running: 2, waiting: 2 },
+    fromListener: 0,
+  });
 });
 
 test("a catch-up still running at the deadline gives its turn to the next", async () => {

@@ -439,3 +439,87 @@ describe("change streams on Cloud Run", () => {
     }
   });
 });
+
+describe("catching up from the instance's listener", () => {
+  const fromListener = (instance = sync) => instance.definition.streams.catchUps.fromListener;
+
+  test("a stream resuming from a recent id gets what it missed from the listener, without a read, exactly", async () => {
+    await write("notes", "a", {});
+    await write("notes", "b", {});
+    const first = await open("collection=notes");
+    const [, afterB] = await first.waitForChanges(2);
+    first.close();
+    const db = sync.context.firestore;
+    const bClock = await clockOf(db, "notes/b");
+    // Another of alice's streams shares the listener: once it has the changes, so has the
+    // listener's snapshot (else they would reach the resumed stream live, proving less).
+    const watcher = await open(`collection=notes&since=${afterB?.id}`);
+    // Missed while away: an update, a new document, a delete, and a commit at or before the
+    // last id that became visible after it.
+    await write("notes", "a", { again: true });
+    await write("notes", "c", {});
+    const deleted = await sync.request("/v1/documents/notes/b", { method: "DELETE" });
+    assert.equal(deleted.status, 200);
+    await commitLate(db, [{ path: "notes/late", clock: earlier(bClock, 1) }]);
+    await watcher.waitForChanges(4);
+    const before = fromListener();
+    const resumed = await open("collection=notes", { lastEventId: afterB?.id ?? "" });
+    const caughtUp = await resumed.waitForChanges(4);
+    assert.equal(fromListener(), before + 1, "caught up from the listener");
+    assert.deepEqual(documents(caughtUp), ["late@1", "a@2", "c@1", "b@2"]);
+    assert.equal(caughtUp[3]?.item.deleted, true);
+    await write("notes", "d", {});
+    assert.deepEqual(documents(await resumed.waitForChanges(5)).slice(4), ["d@1"]);
+    resumed.close();
+    // From its last id, nothing again.
+    const again = await open("collection=notes", { lastEventId: resumed.changes()[4]?.id ?? "" });
+    await write("notes", "e", {});
+    assert.deepEqual(documents(await again.waitForChanges(1)), ["e@1"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(again.changes().length, 1);
+  });
+
+  test("a cursor from before the listener started is caught up with a read, exactly", async () => {
+    // Carol's feed of her drafts has had no stream, so no listener.
+    await write("drafts", "d1", {}, "carol");
+    const page = await sync.get("/v1/changes?collection=drafts", { uid: "carol" });
+    const { next_cursor: cursor } = (await page.json()) as { next_cursor: string };
+    await write("drafts", "d2", {}, "carol");
+    const before = fromListener();
+    // Its read time is before the listener starts: a snapshot cannot tell what it missed.
+    const stream = await open(`collection=drafts&since=${cursor}`, { uid: "carol" });
+    assert.deepEqual(documents(await stream.waitForChanges(1)), ["d2@1"]);
+    assert.equal(fromListener(), before, "read, not from the listener");
+    await write("drafts", "d3", {}, "carol");
+    assert.deepEqual(documents(await stream.waitForChanges(2)), ["d2@1", "d3@1"]);
+  });
+
+  test("the listener stays STREAM_LISTENER_LINGER_MS after the feed's last stream, then stops", async () => {
+    const instance = await startSync({
+      rules,
+      projectId: sync.projectId,
+      unsubscribed: true,
+      env: { STREAM_LISTENER_LINGER_MS: "1000" },
+    });
+    try {
+      const { live } = instance.definition.streams;
+      const stream = await open("collection=notes", { instance });
+      await write("notes", "x", {});
+      await stream.waitForChanges(1);
+      stream.close();
+      await waitFor("the stream's end", () => instance.definition.streams.size === 0 || undefined);
+      assert.equal(live.listeners, 1, "kept after the last stream");
+      const resumed = await open("collection=notes", {
+        instance,
+        lastEventId: stream.changes()[0]?.id ?? "",
+      });
+      await write("notes", "y", {});
+      assert.deepEqual(documents(await resumed.waitForChanges(1)), ["y@1"]);
+      assert.equal(fromListener(instance), 1);
+      resumed.close();
+      await waitFor("the listener's stop", () => live.listeners === 0 || undefined, 5_000);
+    } finally {
+      await instance.close();
+    }
+  });
+});

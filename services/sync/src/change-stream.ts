@@ -61,6 +61,7 @@ export class ChangeStreams {
   /** Streams waiting for a catch-up slot, first come first served. */
   readonly #waiting: (() => void)[] = [];
   #catchingUp = 0;
+  #fromListener = 0;
   #peak = { running: 0, waiting: 0 };
   #draining = false;
 
@@ -78,9 +79,27 @@ export class ChangeStreams {
     return this.#open.size;
   }
 
-  /** Catch-ups running and waiting now, and the most of each at once so far (tests, benchmarks). */
-  get catchUps(): { running: number; waiting: number; peak: { running: number; waiting: number } } {
-    return { running: this.#catchingUp, waiting: this.#waiting.length, peak: { ...this.#peak } };
+  /**
+   * Catch-ups reading now and waiting for a turn, the most of each at once so far, and how many
+   * were served from a shared listener's snapshot without a read (tests, benchmarks).
+   */
+  get catchUps(): {
+    running: number;
+    waiting: number;
+    peak: { running: number; waiting: number };
+    fromListener: number;
+  } {
+    return {
+      running: this.#catchingUp,
+      waiting: this.#waiting.length,
+      peak: { ...this.#peak },
+      fromListener: this.#fromListener,
+    };
+  }
+
+  /** Counts a catch-up served from a listener's snapshot. */
+  servedFromListener(): void {
+    this.#fromListener++;
   }
 
   /**
@@ -244,6 +263,9 @@ class Connection {
     // Up to a tenth less than the maximum, so streams opened together do not end together.
     this.#endAt = now + options.maxLifetimeMs * (1 - Math.random() * 0.1);
     this.streams.tick(this);
+    // A client resuming from a recent cursor is caught up from the instance's listener: no
+    // read, no turn to wait for.
+    if (this.#catchUpFromListener(pageSize)) return;
     try {
       await this.streams.catchUp(() =>
         this.#closed ? Promise.resolve() : this.#catchUp(pageSize),
@@ -285,6 +307,27 @@ class Connection {
     const readTime = this.#pendingReadTime;
     this.#pending = undefined;
     if (readTime) this.#sendBatch(sortByPosition(pending, this.feed), readTime);
+  }
+
+  /**
+   * Sends what the client is missing from the latest snapshot of the feed's shared listener,
+   * taken once this stream is subscribed (every later snapshot reaches it), then what arrived
+   * live meanwhile; false when that snapshot does not cover the client's cursor or holds more
+   * than a page for it (a read, paced to the client, does those).
+   */
+  #catchUpFromListener(pageSize: number): boolean {
+    const since = this.#last;
+    const recent = since && this.streams.live.recent(this.feed, since);
+    if (!recent || this.#closed) return false;
+    const fresh = this.#fresh(recent.docs);
+    if (fresh.length > pageSize) return false;
+    this.streams.servedFromListener();
+    this.#sendFresh(fresh, recent.readTime);
+    const pending = [...(this.#pending?.values() ?? [])];
+    const readTime = this.#pendingReadTime;
+    this.#pending = undefined;
+    if (readTime) this.#sendBatch(sortByPosition(pending, this.feed), readTime);
+    return true;
   }
 
   /** The streams' shared timer: a ping every `heartbeatMs`, and the end at the lifetime. */
@@ -344,13 +387,21 @@ class Connection {
    * rest of the batch and nothing twice.
    */
   #sendBatch(docs: QueryDocumentSnapshot[], readTime: Timestamp): void {
-    const last = this.#last;
-    const batchTime =
-      last?.r && compareTimes(timestampOf(last.r), readTime) > 0 ? last.r : readTimeOf(readTime);
-    const fresh = docs.flatMap((doc) => {
+    this.#sendFresh(this.#fresh(docs), readTime);
+  }
+
+  /** The changes of `docs` (in feed order) the client does not hold, with their positions. */
+  #fresh(docs: QueryDocumentSnapshot[]): { doc: QueryDocumentSnapshot; at: Cursor }[] {
+    return docs.flatMap((doc) => {
       const at = cursorOf(doc, this.feed.clock);
       return at && !this.#holds(doc, at) ? [{ doc, at }] : [];
     });
+  }
+
+  #sendFresh(fresh: { doc: QueryDocumentSnapshot; at: Cursor }[], readTime: Timestamp): void {
+    const last = this.#last;
+    const batchTime =
+      last?.r && compareTimes(timestampOf(last.r), readTime) > 0 ? last.r : readTimeOf(readTime);
     for (const [index, { doc, at }] of fresh.entries()) {
       if (this.#closed) return;
       // Live changes cannot wait for one client, nor be queued for it without bound; checked

@@ -31,6 +31,11 @@ export const syncEnvSchema = withDefaultPort(
     /** `shared`: one Firestore listener per instance and feed; `per-connection`: one per stream (for comparison). */
     STREAM_LISTENERS: z.enum(["shared", "per-connection"]).default("shared"),
     /**
+     * How long a shared listener stays after its feed's last stream ends, so clients resuming
+     * catch up from its snapshot instead of reading the feed; 0 stops it at once.
+     */
+    STREAM_LISTENER_LINGER_MS: z.coerce.number().int().min(0).default(60_000),
+    /**
      * How long after its clock (the time Firestore took its request) a commit is assumed
      * visible: live listeners start this far back, and a feed read looks this far back for
      * commits that became visible after the read that gave the cursor.

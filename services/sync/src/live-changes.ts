@@ -1,6 +1,7 @@
 import { type QueryDocumentSnapshot, type QuerySnapshot, Timestamp } from "@google-cloud/firestore";
 import type { Logger } from "@syncstack/shared";
-import { compareCursors, cursorOf, type Feed } from "./change-feed.ts";
+import { type Cursor, compareCursors, cursorOf, type Feed, timestampOf } from "./change-feed.ts";
+import { compareTimes } from "./feed-page.ts";
 
 /**
  * What a subscriber is given: the documents a snapshot added or changed, in feed order, and
@@ -22,6 +23,17 @@ export interface LiveChangesOptions {
    * it. Subscribers tell repeats from new commits by version.
    */
   settleMs?: number;
+  /**
+   * How long a shared listener stays after its last subscriber leaves, so clients resuming
+   * (a stream ended at its lifetime, a network blip) catch up from it rather than with reads.
+   */
+  lingerMs?: number;
+}
+
+/** A listener's latest snapshot: every document of the feed whose clock is after `from`. */
+export interface RecentChanges {
+  docs: QueryDocumentSnapshot[];
+  readTime: Timestamp;
 }
 
 interface Watch {
@@ -29,8 +41,13 @@ interface Watch {
   subscribers: Set<LiveListener>;
   /** Changes after this read time are what the current listener reports. */
   after: Timestamp;
+  /** The current listener's query starts after this clock. */
+  from?: Timestamp;
+  /** Its latest snapshot: the documents of the feed after `from`, as of its read time. */
+  latest?: QuerySnapshot;
   unsubscribe?: () => void;
   restartTimer?: NodeJS.Timeout;
+  lingerTimer?: NodeJS.Timeout;
 }
 
 /**
@@ -47,6 +64,7 @@ export class LiveChanges {
   readonly #maxListenerDocs: number;
   readonly #restartDelayMs: number;
   readonly #settleMs: number;
+  readonly #lingerMs: number;
   #next = 0;
 
   constructor(logger: Logger, options: LiveChangesOptions) {
@@ -55,6 +73,7 @@ export class LiveChanges {
     this.#maxListenerDocs = options.maxListenerDocs ?? 5_000;
     this.#restartDelayMs = options.restartDelayMs ?? 1_000;
     this.#settleMs = options.settleMs ?? 10_000;
+    this.#lingerMs = options.share ? (options.lingerMs ?? 60_000) : 0;
   }
 
   /** Firestore listeners open now (for tests and the benchmark). */
@@ -68,9 +87,7 @@ export class LiveChanges {
    * current read time (one small read), so no commit falls between it and later reads.
    */
   async subscribe(feed: Feed, listener: LiveListener): Promise<() => void> {
-    const key = this.#share
-      ? `${feed.collection}\u0000${feed.clock.toString()}`
-      : String(++this.#next);
+    const key = this.#share ? keyOf(feed) : String(++this.#next);
     let watch = this.#watches.get(key);
     if (!watch) {
       const { readTime } = await feed.query.limit(1).get();
@@ -83,31 +100,63 @@ export class LiveChanges {
       }
     }
     const subscribed = watch;
+    clearTimeout(subscribed.lingerTimer);
     subscribed.subscribers.add(listener);
     return () => {
       subscribed.subscribers.delete(listener);
-      if (subscribed.subscribers.size === 0 && this.#watches.get(key) === subscribed) {
-        this.#watches.delete(key);
-        subscribed.unsubscribe?.();
-        clearTimeout(subscribed.restartTimer);
+      if (subscribed.subscribers.size > 0 || this.#watches.get(key) !== subscribed) return;
+      clearTimeout(subscribed.lingerTimer);
+      if (this.#lingerMs === 0) {
+        this.#stop(key, subscribed);
+        return;
       }
+      subscribed.lingerTimer = setTimeout(() => {
+        if (subscribed.subscribers.size === 0) this.#stop(key, subscribed);
+      }, this.#lingerMs);
+      subscribed.lingerTimer.unref();
     };
+  }
+
+  /**
+   * What a stream resuming from `since` is missing, from the feed's shared listener rather than
+   * a read, when its latest snapshot covers the cursor: the snapshot holds every document whose
+   * clock is after the listener's start (less the settle bound), at its latest version as of the
+   * snapshot's read time. A cursor (pos, R) needs the documents after pos and those in
+   * (R - settle, pos] updated after R (feed-page.ts), so both pos and R - settle must be at or
+   * after that start. Undefined otherwise (the caller reads the feed): no listener or no
+   * snapshot yet, a cursor without a read time or in the middle of a rescan (`w`).
+   */
+  recent(feed: Feed, since: Cursor): RecentChanges | undefined {
+    if (!this.#share || !since.r || since.w) return undefined;
+    const watch = this.#watches.get(keyOf(feed));
+    const latest = watch?.latest;
+    if (!watch?.from || !latest) return undefined;
+    if (compareTimes(new Timestamp(since.s, since.n), watch.from) <= 0) return undefined;
+    const rescanFrom = Timestamp.fromMillis(timestampOf(since.r).toMillis() - this.#settleMs);
+    if (compareTimes(rescanFrom, watch.from) < 0) return undefined;
+    return { docs: latest.docs, readTime: latest.readTime };
   }
 
   /** Stops every listener. */
   close(): void {
-    for (const watch of this.#watches.values()) {
-      watch.unsubscribe?.();
-      clearTimeout(watch.restartTimer);
-    }
-    this.#watches.clear();
+    for (const [key, watch] of this.#watches) this.#stop(key, watch);
+  }
+
+  #stop(key: string, watch: Watch): void {
+    if (this.#watches.get(key) === watch) this.#watches.delete(key);
+    watch.unsubscribe?.();
+    watch.unsubscribe = undefined;
+    watch.latest = undefined;
+    clearTimeout(watch.restartTimer);
+    clearTimeout(watch.lingerTimer);
   }
 
   #listen(key: string, watch: Watch): void {
     const { feed } = watch;
-    const query = feed.query.startAfter(
-      Timestamp.fromMillis(watch.after.toMillis() - this.#settleMs),
-    );
+    const from = Timestamp.fromMillis(watch.after.toMillis() - this.#settleMs);
+    watch.from = from;
+    watch.latest = undefined;
+    const query = feed.query.startAfter(from);
     watch.unsubscribe = query.onSnapshot(
       (snapshot) => this.#deliver(key, watch, snapshot),
       (error) => {
@@ -116,6 +165,7 @@ export class LiveChanges {
           collection: feed.collection,
         });
         watch.unsubscribe = undefined;
+        watch.latest = undefined;
         watch.restartTimer = setTimeout(() => {
           if (this.#watches.get(key) === watch) this.#listen(key, watch);
         }, this.#restartDelayMs);
@@ -127,6 +177,9 @@ export class LiveChanges {
   #deliver(key: string, watch: Watch, snapshot: QuerySnapshot): void {
     if (this.#watches.get(key) !== watch) return;
     watch.after = snapshot.readTime;
+    // Before the subscribers hear of it: a stream taking `latest` once subscribed has every
+    // snapshot after it delivered to it.
+    watch.latest = snapshot;
     const docs = snapshot
       .docChanges()
       .filter((change) => change.type !== "removed")
@@ -144,4 +197,9 @@ export class LiveChanges {
       this.#listen(key, watch);
     }
   }
+}
+
+/** One shared listener per collection and clock (a caller reading everything, or one user). */
+function keyOf(feed: Feed): string {
+  return `${feed.collection}\u0000${feed.clock.toString()}`;
 }
