@@ -102,3 +102,53 @@ export async function heapSnapshot(inspectPort: number): Promise<string> {
   );
   return chunks.join("");
 }
+
+/**
+ * Starts V8's sampling heap profiler in a Node process started with `--inspect`, counting
+ * garbage too (objects a scavenge or a full collection took since): where the process
+ * allocates, not only what it holds. The returned function stops it and answers the profile
+ * (`.heapprofile` JSON, for Chrome's DevTools, Memory).
+ */
+export async function sampleAllocations(inspectPort: number): Promise<() => Promise<string>> {
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
+  const url = targets[0]?.webSocketDebuggerUrl;
+  if (!url) throw new Error(`no inspector target on port ${inspectPort}`);
+  const socket = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener("open", () => resolve(), { once: true });
+    socket.addEventListener("error", () => reject(new Error(`could not reach ${url}`)), {
+      once: true,
+    });
+  });
+  const replies = new Map<number, (reply: { result?: unknown; error?: unknown }) => void>();
+  socket.addEventListener("message", (event) => {
+    const reply = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
+    if (reply.id !== undefined) replies.get(reply.id)?.(reply);
+  });
+  let next = 0;
+  const call = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = ++next;
+      replies.set(id, (reply) =>
+        reply.error
+          ? reject(new Error(`${method}: ${JSON.stringify(reply.error)}`))
+          : resolve(reply.result),
+      );
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  await call("HeapProfiler.startSampling", {
+    samplingInterval: 4_096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async () => {
+    try {
+      const { profile } = (await call("HeapProfiler.stopSampling")) as { profile: unknown };
+      return JSON.stringify(profile);
+    } finally {
+      socket.close();
+    }
+  };
+}

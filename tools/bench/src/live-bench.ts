@@ -8,7 +8,13 @@ import { realtimeUpdates } from "@syncstack/shared";
 import { provisionTopology } from "@syncstack/shared/provision";
 import { emulatorIdToken, resetFirestore } from "@syncstack/shared/testing";
 import { keepAliveAgent, requestJson } from "./http-client.ts";
-import { collectGarbage, type HeapBreakdown, heapBreakdown, heapSnapshot } from "./inspector-gc.ts";
+import {
+  collectGarbage,
+  type HeapBreakdown,
+  heapBreakdown,
+  heapSnapshot,
+  sampleAllocations,
+} from "./inspector-gc.ts";
 import {
   benchRounds,
   type CpuShare,
@@ -42,6 +48,11 @@ const targets = { p99Ms: 250, kibPerStream: 50 };
  * Chrome's DevTools (Memory, Comparison).
  */
 const snapshotDir = process.env.BENCH_LIVE_HEAP_SNAPSHOTS;
+/**
+ * `BENCH_LIVE_ALLOCATIONS=dir` writes there a sampling heap profile of the instance opening
+ * the first half of the streams, garbage included: where opening a stream allocates.
+ */
+const allocationsDir = process.env.BENCH_LIVE_ALLOCATIONS;
 
 const readerUid = (n: number) => `bench-live-reader-${n}`;
 const epochMs = () => performance.timeOrigin + performance.now();
@@ -270,6 +281,10 @@ async function measureRound(
       ACCESS_RULES_FILE: rulesFile,
       STREAM_MAX_CONNECTIONS: String(streamCount + 10),
       // The instance's default unless given, e.g. 100000 to see the storm without the cap.
+      // 0: no listener outlives its last stream, so streams reopened catch up with reads.
+      ...(process.env.BENCH_LIVE_LINGER_MS
+        ? { STREAM_LISTENER_LINGER_MS: process.env.BENCH_LIVE_LINGER_MS }
+        : {}),
       ...(process.env.BENCH_LIVE_MAX_CATCHUPS
         ? { STREAM_MAX_CATCHUPS: process.env.BENCH_LIVE_MAX_CATCHUPS }
         : {}),
@@ -413,7 +428,13 @@ async function measureRound(
     await writeSnapshot(inspectPort, `round${round + 1}-none`, writer);
     const opening = performance.now();
     const half = Math.floor(streamCount / 2);
+    const sampling = allocationsDir ? await sampleAllocations(inspectPort) : undefined;
     await openStreams(half, "half");
+    if (sampling && allocationsDir) {
+      mkdirSync(allocationsDir, { recursive: true });
+      const file = join(allocationsDir, `round${round + 1}-open-${half}.heapprofile`);
+      writeFileSync(file, await sampling());
+    }
     const openHalfSeconds = (performance.now() - opening) / 1_000;
     const rssHalf = await measureRss(service.process.pid, inspectPort);
     since = held[0]?.lastId;
@@ -502,7 +523,7 @@ function report(rounds: readonly Round[]): string {
   });
   lines.push(
     "",
-    `Reconnect storm: the ${streamCount} streams closed and opened again all at once after the last cursor, each catching up the ${stormWrites} writes made meanwhile (STREAM_MAX_CATCHUPS ${process.env.BENCH_LIVE_MAX_CATCHUPS ?? "default"}), and a write through the instance during it:`,
+    `Reconnect storm: the ${streamCount} streams closed and opened again all at once after the last cursor, each catching up the ${stormWrites} writes made meanwhile (STREAM_MAX_CATCHUPS ${process.env.BENCH_LIVE_MAX_CATCHUPS ?? "default"}, STREAM_LISTENER_LINGER_MS ${process.env.BENCH_LIVE_LINGER_MS ?? "default"}), and a write through the instance during it:`,
     "",
     "| round | refused | dropped while catching up | caught up p50 / p99 / last ms | the write during it |",
     "| --- | ---: | ---: | ---: | --- |",
