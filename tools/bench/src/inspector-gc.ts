@@ -1,10 +1,5 @@
-/** Sends one inspector command to a Node process started with `--inspect=127.0.0.1:<port>`. */
-async function inspectorCall(
-  inspectPort: number,
-  method: string,
-  params: Record<string, unknown> = {},
-  onEvent?: (method: string, params: Record<string, unknown>) => void,
-): Promise<unknown> {
+/** Opens a session with the inspector of a Node process started with `--inspect=127.0.0.1:<port>`. */
+async function openInspector(inspectPort: number): Promise<WebSocket> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
     webSocketDebuggerUrl: string;
   }[];
@@ -17,6 +12,17 @@ async function inspectorCall(
       once: true,
     });
   });
+  return socket;
+}
+
+/** Sends one inspector command to a Node process started with `--inspect=127.0.0.1:<port>`. */
+async function inspectorCall(
+  inspectPort: number,
+  method: string,
+  params: Record<string, unknown> = {},
+  onEvent?: (method: string, params: Record<string, unknown>) => void,
+): Promise<unknown> {
+  const socket = await openInspector(inspectPort);
   try {
     return await new Promise<unknown>((resolve, reject) => {
       socket.addEventListener("message", (event) => {
@@ -110,18 +116,7 @@ export async function heapSnapshot(inspectPort: number): Promise<string> {
  * (`.heapprofile` JSON, for Chrome's DevTools, Memory).
  */
 export async function sampleAllocations(inspectPort: number): Promise<() => Promise<string>> {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
-    webSocketDebuggerUrl: string;
-  }[];
-  const url = targets[0]?.webSocketDebuggerUrl;
-  if (!url) throw new Error(`no inspector target on port ${inspectPort}`);
-  const socket = new WebSocket(url);
-  await new Promise<void>((resolve, reject) => {
-    socket.addEventListener("open", () => resolve(), { once: true });
-    socket.addEventListener("error", () => reject(new Error(`could not reach ${url}`)), {
-      once: true,
-    });
-  });
+  const socket = await openInspector(inspectPort);
   const replies = new Map<number, (reply: { result?: unknown; error?: unknown }) => void>();
   socket.addEventListener("message", (event) => {
     const reply = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
