@@ -34,6 +34,11 @@ after(async () => {
 });
 beforeEach(() => sync.resetFirestore());
 
+/** A second sync instance on the same project, with settings of its own; closed by the caller. */
+function anotherInstance(env: Record<string, string> = {}): Promise<Sync> {
+  return startSync({ rules, projectId: sync.projectId, unsubscribed: true, env });
+}
+
 /** Opens a change stream on `instance` as `uid` (alice by default). */
 async function open(
   query: string,
@@ -231,12 +236,7 @@ describe("GET /v1/changes as server-sent events", () => {
   });
 
   test("with a listener per stream, too, catch-up hands over to live exactly", async () => {
-    const own = await startSync({
-      rules,
-      projectId: sync.projectId,
-      unsubscribed: true,
-      env: { STREAM_LISTENERS: "per-connection" },
-    });
+    const own = await anotherInstance({ STREAM_LISTENERS: "per-connection" });
     try {
       await write("notes", "a", {});
       const writes = Promise.all(["b", "c", "d"].map((id) => write("notes", id, {})));
@@ -254,7 +254,7 @@ describe("GET /v1/changes as server-sent events", () => {
   });
 
   test("a stream on one instance sees writes made through another", async () => {
-    const other = await startSync({ rules, projectId: sync.projectId, unsubscribed: true });
+    const other = await anotherInstance();
     try {
       const stream = await open("collection=notes", { instance: other });
       await write("notes", "from-a", { via: "a" });
@@ -325,11 +325,9 @@ describe("GET /v1/changes as server-sent events", () => {
 
 describe("change streams on Cloud Run", () => {
   test("pings while idle and ends at the lifetime with a reconnect hint", async () => {
-    const short = await startSync({
-      rules,
-      projectId: sync.projectId,
-      unsubscribed: true,
-      env: { STREAM_HEARTBEAT_MS: "50", STREAM_MAX_LIFETIME_MS: "600" },
+    const short = await anotherInstance({
+      STREAM_HEARTBEAT_MS: "50",
+      STREAM_MAX_LIFETIME_MS: "600",
     });
     try {
       const stream = await open("collection=notes", { instance: short });
@@ -344,7 +342,7 @@ describe("change streams on Cloud Run", () => {
   });
 
   test("ends streams with a shutdown event when the server drains", async () => {
-    const instance = await startSync({ rules, projectId: sync.projectId, unsubscribed: true });
+    const instance = await anotherInstance();
     const served = await serve(instance.app, {
       port: 0,
       logger: instance.context.logger,
@@ -371,12 +369,7 @@ describe("change streams on Cloud Run", () => {
   });
 
   test("refuses a stream past the connection limit with 503 and Retry-After", async () => {
-    const limited = await startSync({
-      rules,
-      projectId: sync.projectId,
-      unsubscribed: true,
-      env: { STREAM_MAX_CONNECTIONS: "1" },
-    });
+    const limited = await anotherInstance({ STREAM_MAX_CONNECTIONS: "1" });
     try {
       const first = await open("collection=notes", { instance: limited });
       assert.equal(first.status, 200);
@@ -396,12 +389,7 @@ describe("change streams on Cloud Run", () => {
   });
 
   test("disconnects a client that does not read rather than queueing for it", async () => {
-    const capped = await startSync({
-      rules,
-      projectId: sync.projectId,
-      unsubscribed: true,
-      env: { STREAM_MAX_BUFFER_BYTES: "65536" },
-    });
+    const capped = await anotherInstance({ STREAM_MAX_BUFFER_BYTES: "65536" });
     let socket: Socket | undefined;
     try {
       // A client that reads gets a change larger than the cap: the cap is on what is queued.
@@ -495,12 +483,7 @@ describe("catching up from the instance's listener", () => {
   });
 
   test("the listener stays STREAM_LISTENER_LINGER_MS after the feed's last stream, then stops", async () => {
-    const instance = await startSync({
-      rules,
-      projectId: sync.projectId,
-      unsubscribed: true,
-      env: { STREAM_LISTENER_LINGER_MS: "1000" },
-    });
+    const instance = await anotherInstance({ STREAM_LISTENER_LINGER_MS: "1000" });
     try {
       const { live } = instance.definition.streams;
       const stream = await open("collection=notes", { instance });

@@ -303,6 +303,11 @@ class Connection {
       // A last page read before this stream subscribed would leave a gap before the listener.
       if (!page.hasMore && firstRead && compareTimes(page.readTime, firstRead) >= 0) break;
     }
+    this.#sendPending();
+  }
+
+  /** Sends what arrived live during catch-up; from then on live changes go straight out. */
+  #sendPending(): void {
     const pending = [...(this.#pending?.values() ?? [])];
     const readTime = this.#pendingReadTime;
     this.#pending = undefined;
@@ -323,10 +328,7 @@ class Connection {
     if (fresh.length > pageSize) return false;
     this.streams.servedFromListener();
     this.#sendFresh(fresh, recent.readTime);
-    const pending = [...(this.#pending?.values() ?? [])];
-    const readTime = this.#pendingReadTime;
-    this.#pending = undefined;
-    if (readTime) this.#sendBatch(sortByPosition(pending, this.feed), readTime);
+    this.#sendPending();
     return true;
   }
 
