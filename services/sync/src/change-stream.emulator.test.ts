@@ -68,6 +68,16 @@ async function write(
 const documents = (changes: Awaited<ReturnType<SseStream["waitForChanges"]>>) =>
   changes.map((change) => `${change.item.document}@${change.item.version}`);
 
+/** Writes notes a and b, streams them and closes the stream: the event ids after each. */
+async function idsAfterAAndB(): Promise<[string, string]> {
+  await write("notes", "a", {});
+  await write("notes", "b", {});
+  const first = await open("collection=notes");
+  const [afterA, afterB] = await first.waitForChanges(2);
+  first.close();
+  return [afterA?.id ?? "", afterB?.id ?? ""];
+}
+
 /** Every event id is a cursor after the one before it: nothing sent twice, nothing out of order. */
 function assertIncreasing(stream: SseStream): void {
   let previous: Cursor | undefined;
@@ -117,15 +127,11 @@ describe("GET /v1/changes as server-sent events", () => {
   });
 
   test("a commit at or before the last id that became visible after it is sent once on resuming", async () => {
-    await write("notes", "a", {});
-    await write("notes", "b", {});
-    const first = await open("collection=notes");
-    const [, afterB] = await first.waitForChanges(2);
-    first.close();
+    const [, afterB] = await idsAfterAAndB();
     const db = sync.context.firestore;
     // Its request came before the read behind afterB's id; it became visible after it.
     await commitLate(db, [{ path: "notes/late", clock: earlier(await clockOf(db, "notes/b"), 1) }]);
-    const resumed = await open("collection=notes", { lastEventId: afterB?.id ?? "" });
+    const resumed = await open("collection=notes", { lastEventId: afterB });
     assert.deepEqual(documents(await resumed.waitForChanges(1)), ["late@1"]);
     await write("notes", "c", {});
     const both = await resumed.waitForChanges(2);
@@ -195,20 +201,16 @@ describe("GET /v1/changes as server-sent events", () => {
   });
 
   test("resumes from Last-Event-ID, which wins over since, with nothing missed or repeated", async () => {
-    await write("notes", "a", {});
-    await write("notes", "b", {});
-    const first = await open("collection=notes");
-    const [afterA, afterB] = await first.waitForChanges(2);
-    first.close();
+    const [afterA, afterB] = await idsAfterAAndB();
     await write("notes", "c", {});
     await write("notes", "a", { again: true });
-    const resumed = await open(`collection=notes&since=${afterA?.id}`, {
-      lastEventId: afterB?.id ?? "",
+    const resumed = await open(`collection=notes&since=${afterA}`, {
+      lastEventId: afterB,
     });
     assert.deepEqual(documents(await resumed.waitForChanges(2)), ["c@1", "a@2"]);
     await write("notes", "d", {});
     assert.deepEqual(documents(await resumed.waitForChanges(3)), ["c@1", "a@2", "d@1"]);
-    const bySince = await open(`collection=notes&since=${afterB?.id}`);
+    const bySince = await open(`collection=notes&since=${afterB}`);
     assert.deepEqual(documents(await bySince.waitForChanges(3)), ["c@1", "a@2", "d@1"]);
     assertIncreasing(resumed);
   });
@@ -432,16 +434,12 @@ describe("catching up from the instance's listener", () => {
   const fromListener = (instance = sync) => instance.definition.streams.catchUps.fromListener;
 
   test("a stream resuming from a recent id gets what it missed from the listener, without a read, exactly", async () => {
-    await write("notes", "a", {});
-    await write("notes", "b", {});
-    const first = await open("collection=notes");
-    const [, afterB] = await first.waitForChanges(2);
-    first.close();
+    const [, afterB] = await idsAfterAAndB();
     const db = sync.context.firestore;
     const bClock = await clockOf(db, "notes/b");
     // Another of alice's streams shares the listener: once it has the changes, so has the
     // listener's snapshot (else they would reach the resumed stream live, proving less).
-    const watcher = await open(`collection=notes&since=${afterB?.id}`);
+    const watcher = await open(`collection=notes&since=${afterB}`);
     // Missed while away: an update, a new document, a delete, and a commit at or before the
     // last id that became visible after it.
     await write("notes", "a", { again: true });
@@ -451,7 +449,7 @@ describe("catching up from the instance's listener", () => {
     await commitLate(db, [{ path: "notes/late", clock: earlier(bClock, 1) }]);
     await watcher.waitForChanges(4);
     const before = fromListener();
-    const resumed = await open("collection=notes", { lastEventId: afterB?.id ?? "" });
+    const resumed = await open("collection=notes", { lastEventId: afterB });
     const caughtUp = await resumed.waitForChanges(4);
     assert.equal(fromListener(), before + 1, "caught up from the listener");
     assert.deepEqual(documents(caughtUp), ["late@1", "a@2", "c@1", "b@2"]);
