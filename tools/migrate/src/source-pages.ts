@@ -15,23 +15,37 @@ export type Cursor = Checkpoint["after"];
 export interface SourcePage {
   docs: QueryDocumentSnapshot[];
   after: NonNullable<Cursor>;
+  /** Which of the run's queries read the page's last document, from 1. */
+  query: number;
 }
 
 /** The source collection filtered and in a stable order, read page by page from a cursor. */
 export interface Source {
   /** How many documents are left after `cursor` (a count() aggregation). */
   countAfter(cursor: Cursor): Promise<number>;
-  pages(cursor: Cursor, pageSize: number): AsyncGenerator<SourcePage>;
+  /** Pages of `pageSize` documents; the first query asks for `firstQueryPages` of them. */
+  pages(cursor: Cursor, pageSize: number, firstQueryPages: number): AsyncGenerator<SourcePage>;
 }
 
-// Each query costs a fixed round of work (the emulator scans the whole collection for every
-// one, ~0.5 s at 50,000 documents), and the client cannot cancel one half-read (see drain).
-// So the first query streams 20 pages and each later one about half a minute of migrating at
-// the pace seen so far: few queries, none near RunQuery's 5-minute deadline, a bounded drain.
-const firstQueryPages = 20;
+// Each query costs a fixed round of work (the emulator materializes and sorts the whole
+// collection for every one, ~0.5 s at 50,000 documents), and the client cannot cancel one
+// half-read (see drain). So queries are few and long: after the first, each streams about
+// half a minute of migrating at the pace seen so far, none near RunQuery's 5-minute deadline
+// (the client restarts a stream cut by it from the last document, for 10 minutes), the drain
+// bounded.
 const querySeconds = 30;
 const minQueryPages = 4;
 const maxQueryPages = 100;
+// A run that only writes is bound by its writes, at least 500 documents/s even under
+// production's ramp-up, so 100 pages take under two minutes. A transform or --recursive may
+// be far slower, and a query waits on the pages it has sent: 20 pages, then sized by the pace.
+const writeBoundFirstPages = maxQueryPages;
+const slowFirstPages = 20;
+
+/** How many pages the first query of a run asks for: see writeBoundFirstPages. */
+export function firstQueryPages(run: { transform: boolean; recursive: boolean }): number {
+  return run.transform || run.recursive ? slowFirstPages : writeBoundFirstPages;
+}
 
 /**
  * The source `collection` with `where` filters, ordered by any inequality fields (Firestore
@@ -59,24 +73,32 @@ export function openSource(
   return {
     // count() answers a bigint on a client made with useBigInt.
     countAfter: async (cursor) => Number((await after(cursor).count().get()).data().count),
-    async *pages(start, pageSize) {
+    async *pages(start, pageSize, firstPages) {
       let cursor = start;
-      let limit = pageSize * firstQueryPages;
-      for (;;) {
+      let pages = firstPages;
+      let docs: QueryDocumentSnapshot[] = [];
+      // The query that read the last document of `docs`.
+      let readBy = 1;
+      for (let query = 1; ; query++) {
         const started = performance.now();
-        let docs: QueryDocumentSnapshot[] = [];
+        // One past whole pages: a source that fits ends in this query, not in an empty next
+        // one (another whole scan on the emulator, a round trip in production). What is left
+        // of a page at the end of a query is filled by the next.
+        const limit = pageSize * pages + 1;
         let received = 0;
+        let last: QueryDocumentSnapshot | undefined;
         // stream() is typed as a plain ReadableStream; it yields document snapshots.
         const stream = after(cursor).limit(limit).stream() as AsyncIterable<QueryDocumentSnapshot>;
         const documents = stream[Symbol.asyncIterator]();
         let ended = false;
         try {
           for (let next = await documents.next(); !next.done; next = await documents.next()) {
-            docs.push(next.value);
+            last = next.value;
+            docs.push(last);
             received++;
+            readBy = query;
             if (docs.length === pageSize) {
-              cursor = cursorOf(next.value);
-              yield { docs, after: cursor };
+              yield { docs, after: cursorOf(last), query };
               docs = [];
             }
           }
@@ -84,15 +106,16 @@ export function openSource(
         } finally {
           if (!ended) await drain(documents);
         }
-        const last = docs.at(-1);
-        if (last) {
-          cursor = cursorOf(last);
-          yield { docs, after: cursor };
+        if (last) cursor = cursorOf(last);
+        if (received < limit) {
+          if (docs.length > 0 && cursor) yield { docs, after: cursor, query: readBy };
+          return;
         }
-        if (received < limit) return;
         const perSecond = (received * 1_000) / (performance.now() - started);
-        const pages = Math.round((perSecond * querySeconds) / pageSize);
-        limit = pageSize * Math.min(maxQueryPages, Math.max(minQueryPages, pages));
+        pages = Math.min(
+          maxQueryPages,
+          Math.max(minQueryPages, Math.round((perSecond * querySeconds) / pageSize)),
+        );
       }
     },
   };
