@@ -144,19 +144,14 @@ export async function runMigration(
   };
   const progress = startProgress(io.progress, { label, done: counts.read });
   const readBefore = counts.read;
-  // The total is counted only once the source outlasts the first query: a count() costs a
-  // whole scan on the emulator (a fifth of its work copying 50,000 documents, profiled) and a
-  // read per 1,000 documents in production, and a run that ends in one query needs no ETA.
-  // The copy never waits for it; a failing count only leaves the total unknown.
-  const countFrom = after;
-  let counting = false;
-  const count = () => {
-    counting = true;
-    source.countAfter(countFrom).then(
-      (left) => progress.setTotal(readBefore + left),
-      () => {},
-    );
-  };
+  // Counting can take a while on a large collection: the copy starts at once. A failing count
+  // only leaves the total unknown; the query itself reports what is wrong. (Deferring it
+  // until the source outlasts the first query saved the emulator a scan but left a run's
+  // first 50,000 documents without an ETA, for no measurable speed: see docs/benchmarks.md.)
+  source.countAfter(after).then(
+    (left) => progress.setTotal(readBefore + left),
+    () => {},
+  );
   const started = performance.now();
   const inFlight: Promise<PageResult & { after: Cursor }>[] = [];
   const settleOldest = async () => {
@@ -184,7 +179,6 @@ export async function runMigration(
         exhausted = false;
         break;
       }
-      if (page.query > 1 && !counting) count();
       const pageAfter = page.after;
       inFlight.push(migratePage(context, page.docs).then((r) => ({ ...r, after: pageAfter })));
       if (inFlight.length >= pagesInFlight) await settleOldest();
