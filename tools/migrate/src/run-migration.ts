@@ -173,6 +173,7 @@ export async function runMigration(
     const firstPages = firstQueryPages({
       transform: options.transform !== undefined,
       recursive: options.recursive,
+      deleteSource: options.deleteSource,
     });
     for await (const page of source.pages(after, options.pageSize, firstPages)) {
       if (options.signal?.aborted) {

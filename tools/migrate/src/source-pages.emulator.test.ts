@@ -53,10 +53,12 @@ describe("source pages", () => {
     assert.equal(pages.length, 4);
   });
 
-  test("a run that only writes starts with 100 pages, a transform or --recursive with 20", () => {
-    assert.equal(firstQueryPages({ transform: false, recursive: false }), 100);
-    assert.equal(firstQueryPages({ transform: true, recursive: false }), 20);
-    assert.equal(firstQueryPages({ transform: false, recursive: true }), 20);
+  test("a plain copy's first query asks for 100 pages; a transform, --recursive or --delete-source's for 20", () => {
+    const run = { transform: false, recursive: false, deleteSource: false };
+    assert.equal(firstQueryPages(run), 100);
+    assert.equal(firstQueryPages({ ...run, transform: true }), 20);
+    assert.equal(firstQueryPages({ ...run, recursive: true }), 20);
+    assert.equal(firstQueryPages({ ...run, deleteSource: true }), 20);
   });
 
   test("a run read to the end within its first query shows what it read as the total", async () => {

@@ -36,15 +36,20 @@ export interface Source {
 const querySeconds = 30;
 const minQueryPages = 4;
 const maxQueryPages = 100;
-// A run that only writes is bound by its writes, at least 500 documents/s even under
-// production's ramp-up, so 100 pages take under two minutes. A transform or --recursive may
-// be far slower, and a query waits on the pages it has sent: 20 pages, then sized by the pace.
+// A run that writes each document once is bound by its writes, 500 documents/s and up even
+// under production's ramp-up, so 100 pages take under two minutes. A transform, --recursive or
+// --delete-source (two writes a document) may be slower, and a query waits on the pages it has
+// sent: 20 pages, then sized by the pace.
 const writeBoundFirstPages = maxQueryPages;
 const slowFirstPages = 20;
 
 /** How many pages the first query of a run asks for: see writeBoundFirstPages. */
-export function firstQueryPages(run: { transform: boolean; recursive: boolean }): number {
-  return run.transform || run.recursive ? slowFirstPages : writeBoundFirstPages;
+export function firstQueryPages(run: {
+  transform: boolean;
+  recursive: boolean;
+  deleteSource: boolean;
+}): number {
+  return run.transform || run.recursive || run.deleteSource ? slowFirstPages : writeBoundFirstPages;
 }
 
 /**
