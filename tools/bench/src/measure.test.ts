@@ -1,22 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cyclePerWorker, fastestRatio, medianRound, percentile, runPhase } from "./measure.ts";
-
-test("fastestRatio divides one phase's fastest round by the other's, whichever rounds they were", () => {
-  const rounds = [
-    { copy: 9_000, raw: 14_000 },
-    { copy: 9_500, raw: 7_000 },
-    { copy: 6_000, raw: 15_000 },
-  ];
-  const { ratio, a, b } = fastestRatio(
-    rounds,
-    (round) => round.copy,
-    (round) => round.raw,
-  );
-  assert.deepEqual({ a, b }, { a: 9_500, b: 15_000 });
-  assert.equal(ratio, 9_500 / 15_000);
-  assert.throws(() => fastestRatio([], Number, Number), /no rounds/);
-});
+import { cyclePerWorker, medianRound, percentile, runPhase } from "./measure.ts";
 
 test("medianRound reports the round with the median ratio and every ratio in run order", () => {
   const rounds = [{ r: 0.7 }, { r: 0.5 }, { r: 0.61 }];

@@ -61,22 +61,6 @@ export function medianRound<T>(
   return { median, ratio: ratioOf(median), all };
 }
 
-/**
- * The ratio of two phases' fastest rounds (`a`'s best over `b`'s best): on a shared host the
- * fastest round of a phase is the one other work slowed least, so this compares the two as a
- * quiet host would run them, where the median of paired rounds also moves with which of the
- * two the noise of each round slowed more.
- */
-export function fastestRatio<T>(
-  rounds: readonly T[],
-  a: (round: T) => number,
-  b: (round: T) => number,
-): { ratio: number; a: number; b: number } {
-  if (rounds.length === 0) throw new Error("no rounds were measured");
-  const best = (perSecond: (round: T) => number) => Math.max(...rounds.map(perSecond));
-  return { ratio: best(a) / best(b), a: best(a), b: best(b) };
-}
-
 /** Latency percentiles and throughput of one load phase. */
 export interface PhaseResult {
   requests: number;

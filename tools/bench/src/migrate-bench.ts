@@ -10,7 +10,6 @@ import { resetFirestore } from "@syncstack/shared/testing";
 import {
   benchRounds,
   type CpuShare,
-  fastestRatio,
   fmt,
   formatCpu,
   medianRound,
@@ -125,11 +124,6 @@ export async function benchMigrate(env: BenchEnv): Promise<string> {
     const copy = medianRound(rounds, ratioOf("copy"));
     const transform = medianRound(rounds, ratioOf("transform"));
     const dryRun = medianRound(rounds, ratioOf("dryRun"));
-    const quiet = fastestRatio(
-      rounds,
-      (round) => round.copy.perSecond,
-      (round) => round.raw.perSecond,
-    );
     const cell = (median: { ratio: number; all: string }) =>
       benchRounds > 1 ? `${median.ratio.toFixed(2)} (${median.all})` : median.ratio.toFixed(2);
     return [
@@ -151,7 +145,6 @@ export async function benchMigrate(env: BenchEnv): Promise<string> {
       ),
       "",
       `migrate (copy) / raw BulkWriter: ${copy.ratio.toFixed(2)}, rounds ${copy.all} (target >= 0.70)`,
-      `fastest copy round / fastest raw round: ${quiet.ratio.toFixed(2)} (${fmt(quiet.a)} / ${fmt(quiet.b)} documents/s)`,
     ].join("\n");
   } finally {
     await publisher.close();
