@@ -25,7 +25,7 @@ const shape = (pages: readonly SourcePage[]) =>
   }));
 
 describe("source pages", () => {
-  test("a source that fits in the first query's pages is read by that query alone", async () => {
+  test("a source of whole pages comes from the first query in whole pages, in id order", async () => {
     await seed(db, "notes", 6);
     assert.deepEqual(shape(await readPages(2, 3)), [
       { ids: [docId(0), docId(1)], after: docId(1), query: 1 },

@@ -82,8 +82,6 @@ export function openSource(
       let cursor = start;
       let pages = firstPages;
       let docs: QueryDocumentSnapshot[] = [];
-      // The query that read the last document of `docs`.
-      let readBy = 1;
       for (let query = 1; ; query++) {
         const started = performance.now();
         // One past whole pages: a source that fits ends in this query, not in an empty next
@@ -101,7 +99,6 @@ export function openSource(
             last = next.value;
             docs.push(last);
             received++;
-            readBy = query;
             if (docs.length === pageSize) {
               yield { docs, after: cursorOf(last), query };
               docs = [];
@@ -113,6 +110,8 @@ export function openSource(
         }
         if (last) cursor = cursorOf(last);
         if (received < limit) {
+          // An empty last query leaves what the one before it read.
+          const readBy = received > 0 ? query : query - 1;
           if (docs.length > 0 && cursor) yield { docs, after: cursor, query: readBy };
           return;
         }
